@@ -1,0 +1,44 @@
+/* Block quantization formats: dequantize rows and take dot products of a
+ * quantized row with an activation vector. Portable C is the reference; an
+ * AVX2 path is chosen at run time where the CPU has it and gives the same
+ * results within the documented tolerance.
+ *
+ * Supported: F32 F16 BF16 Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q2_K Q3_K Q4_K Q5_K Q6_K
+ * IQ4_NL IQ4_XS. n must be a multiple of the type's block size. */
+#ifndef GLM_QUANT_H
+#define GLM_QUANT_H
+
+#include "engine/ggml_types.h"
+
+/* Half and bfloat16 conversions, exact (round to nearest even on the way down). */
+float    glm_f16_to_f32(uint16_t h);
+uint16_t glm_f32_to_f16(float f);
+float    glm_bf16_to_f32(uint16_t h);
+uint16_t glm_f32_to_bf16(float f);
+
+/* true when the type can be dequantized and dotted here. */
+bool quant_supported(enum ggml_type type);
+
+/* dst[0..n) = values of the n-element row at src. Bit-exact with ggml. */
+void quant_dequantize_row(enum ggml_type type, const void *src, float *dst, int64_t n);
+
+/* Σ row[i]·x[i] over n values, row quantized, x float32; accumulates in
+ * float32 per block (then float64 across blocks in the reference path). */
+float quant_dot_f32(enum ggml_type type, const void *row, const float *x, int64_t n);
+
+/* The activation-quantized path: x is first quantized once into the
+ * companion format of `type` (Q8_0 for 32-blocks, Q8_K for K/IQ4_XS
+ * types) and then dotted against many rows cheaply. */
+enum ggml_type quant_vec_dot_type(enum ggml_type type);
+size_t quant_q8_bytes(enum ggml_type type, int64_t n);       /* buffer size for quant_quantize_x */
+void  quant_quantize_x(enum ggml_type type, const float *x, void *xq, int64_t n);
+float quant_dot_q8(enum ggml_type type, const void *row, const void *xq, int64_t n);
+
+/* Quantize a float row into Q8_0 (used for the q8_0 KV cache). */
+void quant_quantize_row_q8_0(const float *x, void *dst, int64_t n);
+
+/* Name of the SIMD path in use ("avx2" or "scalar"); GLM_NO_SIMD=1 in the
+ * environment forces the scalar path (tests compare the two). */
+const char *quant_simd_path(void);
+
+#endif

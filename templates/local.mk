@@ -1,0 +1,2 @@
+# templates/: chat-format data files, installed to $(pkgdatadir)/templates.
+nobase_dist_pkgdata_DATA +=
