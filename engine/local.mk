@@ -4,6 +4,7 @@ engine_libglmengine_a_CPPFLAGS = $(AM_CPPFLAGS) $(PCRE2_CFLAGS) $(CJSON_CFLAGS)
 engine_libglmengine_a_SOURCES = \
 	engine/ggml_types.h engine/tensor.h engine/gguf.h engine/model.h \
 	engine/quant.h engine/tokenizer.h engine/chat.h engine/backend.h engine/engine.h \
+	engine/ggml_types.c \
 	engine/kv_type.c \
 	engine/engine.c
 
