@@ -4,7 +4,11 @@
  * results within the documented tolerance.
  *
  * Supported: F32 F16 BF16 Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q2_K Q3_K Q4_K Q5_K Q6_K
- * IQ4_NL IQ4_XS. n must be a multiple of the type's block size. */
+ * IQ4_NL IQ4_XS. n must be a multiple of the type's block size; callers
+ * check that (the loader validates types and shapes). An unsupported type
+ * or a bad n is not a crash: dots return NaN, dequantization writes NaN,
+ * quantizers write nothing. All functions are thread-safe. Block layouts
+ * are in engine/quant_blocks.h. */
 #ifndef GLM_QUANT_H
 #define GLM_QUANT_H
 
@@ -28,7 +32,12 @@ float quant_dot_f32(enum ggml_type type, const void *row, const float *x, int64_
 
 /* The activation-quantized path: x is first quantized once into the
  * companion format of `type` (Q8_0 for 32-blocks, Q8_K for K/IQ4_XS
- * types) and then dotted against many rows cheaply. */
+ * types) and then dotted against many rows cheaply. F32, F16 and BF16
+ * weights take the activation unquantized: their companion is F32 (a copy
+ * of x) and quant_dot_q8 equals quant_dot_f32 for them. Q8_0 and Q8_K
+ * round half away from zero with d = amax/127 (Q8_K keeps d in float32,
+ * values in -127..127, plus int16 sums of each 16). GGML_TYPE_COUNT for
+ * an unsupported type. */
 enum ggml_type quant_vec_dot_type(enum ggml_type type);
 size_t quant_q8_bytes(enum ggml_type type, int64_t n);       /* buffer size for quant_quantize_x */
 void  quant_quantize_x(enum ggml_type type, const float *x, void *xq, int64_t n);
@@ -37,8 +46,20 @@ float quant_dot_q8(enum ggml_type type, const void *row, const void *xq, int64_t
 /* Quantize a float row into Q8_0 (used for the q8_0 KV cache). */
 void quant_quantize_row_q8_0(const float *x, void *dst, int64_t n);
 
+/* y[r] = dot(row r, x) for n_rows rows of n values, row r at
+ * w + r·row_stride bytes. Single-threaded: the engine splits rows across
+ * its threads. The _q8 form takes x from quant_quantize_x(type, ...). */
+void quant_matvec_f32(enum ggml_type type, const void *w, size_t row_stride, int64_t n_rows,
+		      const float *x, int64_t n, float *y);
+void quant_matvec_q8(enum ggml_type type, const void *w, size_t row_stride, int64_t n_rows,
+		     const void *xq, int64_t n, float *y);
+
 /* Name of the SIMD path in use ("avx2" or "scalar"); GLM_NO_SIMD=1 in the
  * environment forces the scalar path (tests compare the two). */
 const char *quant_simd_path(void);
+
+/* For tests and benchmarks: switch the SIMD path on or off for the whole
+ * process (not while other threads compute). Returns whether it is on. */
+bool quant_use_simd(bool on);
 
 #endif
