@@ -1,2 +1,2 @@
 # man/: manual pages.
-dist_man_MANS +=
+dist_man_MANS += man/glmchat.1 man/glmchat.conf.5
