@@ -1,0 +1,82 @@
+#!/bin/sh
+# glmchat without a terminal: plain line mode. Each line read is a message,
+# the answer goes to stdout (reasoning to stderr), nothing of the screen
+# (no escape sequences), exit 0. Prints TAP.
+GLMCHAT=${GLMCHAT:-src/glmchat}
+FIX=${GLMCHAT_FIXTURES:-tests/fixtures}
+MODEL=$FIX/models/tiny-q8_0.gguf
+
+n=0
+failed=0
+ok() {   # ok STATUS DESCRIPTION
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $n - $2"
+	else
+		echo "not ok $n - $2"
+		failed=$((failed + 1))
+	fi
+}
+
+if [ ! -x "$GLMCHAT" ]; then
+	echo "1..0 # SKIP $GLMCHAT not built"
+	exit 0
+fi
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/test_plain.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+# keep the user's files out of it
+export HOME="$tmp" XDG_CONFIG_HOME="$tmp/config" XDG_DATA_HOME="$tmp/data" XDG_STATE_HOME="$tmp/state"
+
+# one message, thinking off: the answer channel starts at once
+echo hi | "$GLMCHAT" -m "$MODEL" --backend cpu -t 1 -n 8 --seed 1 --no-think >"$tmp/out" 2>"$tmp/err"
+ok $? "echo hi | glmchat -m tiny -n 8 exits 0"
+[ -s "$tmp/out" ] && [ "$(tr -d '\n' <"$tmp/out" | wc -c)" -gt 0 ]
+ok $? "an answer is printed on stdout"
+[ "$(tail -c 1 "$tmp/out" | od -An -c | tr -d ' ')" = '\n' ]
+ok $? "the answer ends with a newline"
+! grep -q "$(printf '\033')" "$tmp/out"
+ok $? "no escape sequences in the output"
+[ ! -s "$tmp/err" ]
+ok $? "nothing on stderr without reasoning"
+
+# the same with thinking on: output starts in the reasoning, which goes to stderr
+echo hi | "$GLMCHAT" -m "$MODEL" --backend cpu -t 1 -n 8 --seed 1 >"$tmp/out" 2>"$tmp/err"
+ok $? "with thinking: exits 0"
+[ -s "$tmp/err" ]
+ok $? "with thinking: the reasoning goes to stderr"
+
+# two lines are two turns; /quit ends the input early (a fixed seed on one
+# thread makes the answers repeatable, so the outputs can be compared)
+chat() {   # chat INPUT OUTFILE
+	printf "$1" | "$GLMCHAT" -m "$MODEL" --backend cpu -t 1 -n 6 --seed 2 --no-think >"$2" 2>"$tmp/err"
+}
+chat 'first\n' "$tmp/one"
+chat 'first\nsecond\n' "$tmp/two"
+chat 'first\nsecond\n/quit\nnot sent\n' "$tmp/quit"
+ok $? "two messages and /quit: exit 0"
+[ -s "$tmp/one" ] && [ "$(wc -c <"$tmp/two")" -gt "$(wc -c <"$tmp/one")" ] && head -c "$(wc -c <"$tmp/one")" "$tmp/two" | cmp -s - "$tmp/one"
+ok $? "a second line is a second turn after the first answer"
+cmp -s "$tmp/two" "$tmp/quit"
+ok $? "the line after /quit is not sent"
+
+# empty input: nothing to do, exit 0
+"$GLMCHAT" -m "$MODEL" --backend cpu -t 1 -n 4 </dev/null >"$tmp/out" 2>"$tmp/err"
+ok $? "empty input exits 0"
+
+# a model that does not load: exit 1, one line on stderr
+printf 'not a gguf' >"$tmp/bad.gguf"
+echo hi | "$GLMCHAT" -m "$tmp/bad.gguf" >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ "$rc" -eq 1 ] && [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q '^glmchat: ' "$tmp/err"
+ok $? "a bad model file: exit 1 and one error line (got $rc)"
+
+# usage errors: exit 2
+"$GLMCHAT" chat -m "$MODEL" --bogus </dev/null >/dev/null 2>&1
+[ $? -eq 2 ]
+ok $? "an unknown option is a usage error (exit 2)"
+"$GLMCHAT" chat --help >"$tmp/out" 2>&1
+[ $? -eq 0 ] && grep -q 'Usage: glmchat' "$tmp/out"
+ok $? "chat --help prints usage and exits 0"
+
+echo "1..$n"
+[ "$failed" -eq 0 ]

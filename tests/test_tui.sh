@@ -1,0 +1,237 @@
+#!/bin/sh
+# The chat screen end to end: glmchat in a tmux pane with the tiny fixture
+# model on the CPU. Sends messages and watches them stream into the panes,
+# toggles the reasoning, resizes to 80x24, interrupts a generation and
+# carries on, quits with /quit, and checks that the terminal is back as it
+# was (stty) after every kind of exit: /quit, Ctrl-D, Ctrl-C twice,
+# SIGTERM, SIGHUP, SIGINT, a crash (SIGSEGV). Every wait is bounded.
+# Prints TAP.
+GLMCHAT=${GLMCHAT:-src/glmchat}
+FIX=${GLMCHAT_FIXTURES:-tests/fixtures}
+MODEL=$FIX/models/tiny-q8_0.gguf
+
+n=0
+failed=0
+ok() {   # ok STATUS DESCRIPTION
+	n=$((n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $n - $2"
+	else
+		echo "not ok $n - $2"
+		failed=$((failed + 1))
+		if [ -f "$tmp/screen" ]; then
+			echo "# screen:"
+			sed 's/^/#   /' "$tmp/screen"
+		fi
+	fi
+}
+
+if ! command -v tmux >/dev/null 2>&1; then
+	echo "1..0 # SKIP tmux is not installed (Debian package tmux)"
+	exit 0
+fi
+if [ ! -x "$GLMCHAT" ]; then
+	echo "1..0 # SKIP $GLMCHAT not built"
+	exit 0
+fi
+case $GLMCHAT in /*) ;; *) GLMCHAT=$(pwd)/$GLMCHAT ;; esac
+case $MODEL in /*) ;; *) MODEL=$(pwd)/$MODEL ;; esac
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/test_tui.XXXXXX") || exit 1
+# one tmux server per session, so a server still shutting down never
+# meets the next one on its socket
+k=0
+sock="glmtest$$-$k"
+tm() { tmux -L "$sock" -f /dev/null "$@"; }
+trap 'tm kill-server >/dev/null 2>&1; rm -rf "$tmp"' EXIT
+trap 'exit 1' INT TERM HUP
+
+# The pane runs this: the terminal's settings before and after glmchat.
+# ARGS are glmchat's; the glmchat process writes its pid first.
+cat >"$tmp/run.sh" <<EOS
+#!/bin/sh
+stty -g >"$tmp/stty.before"
+sh -c 'echo \$\$ >"$tmp/pid"; exec "\$0" "\$@"' "$GLMCHAT" -m "$MODEL" --backend cpu -t 1 --seed 7 \$GLMCHAT_ARGS
+echo \$? >"$tmp/rc"
+stty -g >"$tmp/stty.after"
+stty -a >"$tmp/stty.a"
+echo done >"$tmp/done"
+sleep 60
+EOS
+
+# start ARGS...: a fresh 100x30 session running glmchat
+start() {
+	tm kill-server >/dev/null 2>&1
+	k=$((k + 1))
+	sock="glmtest$$-$k"
+	rm -f "$tmp/rc" "$tmp/done" "$tmp/pid" "$tmp/stty.before" "$tmp/stty.after" "$tmp/stty.a"
+	tm new-session -d -s t -x 100 -y 30 \
+		"env HOME='$tmp' XDG_CONFIG_HOME='$tmp/config' XDG_DATA_HOME='$tmp/data' \
+		 XDG_STATE_HOME='$tmp/state' LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=${TUI_TERM:-screen} \
+		 GLMCHAT_TEMPLATES='${GLMCHAT_TEMPLATES:-}' GLMCHAT_TEST_TOKEN_DELAY_MS=${DELAY:-0} \
+		 ${NO_COLOR:+NO_COLOR=1} GLMCHAT_ARGS='$*' sh '$tmp/run.sh'"
+}
+screen() { tm capture-pane -p -t t >"$tmp/screen" 2>/dev/null; }
+# wait_for PATTERN [TENTHS]: until the screen matches (extended regex)
+wait_for() {
+	i=0
+	while [ "$i" -lt "${2:-50}" ]; do
+		screen
+		grep -Eq -- "$1" "$tmp/screen" && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+# wait_exit [TENTHS]: until glmchat has exited and the shell recorded it
+wait_exit() {
+	i=0
+	while [ "$i" -lt "${1:-50}" ]; do
+		[ -f "$tmp/done" ] && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	return 1
+}
+restored() {   # the terminal is in the state it had before, in cooked mode
+	[ -f "$tmp/stty.after" ] && cmp -s "$tmp/stty.before" "$tmp/stty.after" &&
+		grep -q ' icanon' "$tmp/stty.a" && grep -q ' echo ' "$tmp/stty.a" &&
+		! grep -q -- '-icanon' "$tmp/stty.a" && ! grep -Eq -- ' -echo( |$)' "$tmp/stty.a"
+}
+tokens() {   # the live reasoning counter on the screen
+	sed -n 's/.*thinking… \([0-9]*\) tokens.*/\1/p' "$tmp/screen" | head -1
+}
+
+# ---- a conversation ----
+DELAY=25 start -n 40
+wait_for 'Type a message' 100
+ok $? "the chat screen opens"
+wait_for 'ctx [0-9.k]+/[0-9.k]+ .*cpu'
+ok $? "the status bar shows context, memory and backend"
+
+tm send-keys -t t "Hello from the test" Enter
+wait_for '^▾ thinking… [0-9]+ tokens'
+ok $? "the reasoning streams into its pane while the model thinks"
+first=$(tokens)
+sleep 0.4
+wait_for '^▾ thinking… [0-9]+ tokens' 5
+second=$(tokens)
+[ -n "$first" ] && [ -n "$second" ] && [ "$second" -gt "$first" ]
+ok $? "token by token: the counter moves ($first -> $second)"
+grep -q '^  Hello from the test' "$tmp/screen"
+ok $? "the message is in the conversation pane"
+wait_for 'gen [0-9.]+ t/s \(avg [0-9.]+\)'
+ok $? "the status bar shows live and average speed while generating"
+
+wait_for '^▌glm · 40 tokens' 100
+ok $? "the turn ends with its token count in the header"
+grep -q '┊ ' "$tmp/screen"
+ok $? "the finished turn's reasoning stays visible, set apart"
+tm send-keys -t t C-t
+wait_for '▸ reasoning · [0-9]+ tokens · [0-9.]+ s'
+ok $? "Ctrl-T collapses the reasoning to one line"
+! grep -q '┊ ' "$tmp/screen"
+ok $? "...and its text is hidden"
+tm send-keys -t t "/reasoning show" Enter
+wait_for '┊ '
+ok $? "/reasoning show expands it again"
+
+tm resize-window -t t -x 80 -y 24
+sleep 0.3
+wait_for 'ctx [0-9.k]+/'
+ok $? "after resizing to 80x24 the status bar is drawn"
+[ "$(wc -l <"$tmp/screen")" -eq 24 ] && [ "$(LC_ALL=C.UTF-8 wc -L <"$tmp/screen")" -le 80 ]
+ok $? "the screen is 24 lines of at most 80 columns"
+sed -n '23p' "$tmp/screen" | grep -q '^›' && sed -n '24p' "$tmp/screen" | grep -q 'gen '
+ok $? "the input line and the status bar are the last two lines"
+
+# a long generation, interrupted
+tm send-keys -t t "/set max_tokens 3000" Enter
+wait_for 'max_tokens = 3000'
+ok $? "/set max_tokens takes a value"
+tm send-keys -t t "Tell me more" Enter
+wait_for '^▾ thinking…'
+tm send-keys -t t C-t
+wait_for '^▸ thinking… [0-9]+ tokens, [0-9.]+ s'
+ok $? "collapsed while thinking, a live line says so"
+first=$(tokens)
+sleep 0.5
+screen
+second=$(tokens)
+[ -n "$first" ] && [ -n "$second" ] && [ "$second" -gt "$first" ]
+ok $? "...and its counter keeps moving ($first -> $second)"
+tm send-keys -t t C-c
+wait_for '^  \[interrupted\]'
+ok $? "Ctrl-C stops the generation and marks the turn"
+wait_for 'Enter sends'
+ok $? "...and the chat is idle again"
+tm send-keys -t t C-t "/think off" Enter
+wait_for 'thinking off'
+tm send-keys -t t "/set max_tokens 12" Enter "A third message" Enter
+wait_for '^▌glm · 12 tokens' 100
+ok $? "the conversation goes on after the interrupt"
+[ "$(grep -c '^▌glm' "$tmp/screen")" -ge 2 ] && ! grep -q '^▾ thinking' "$tmp/screen"
+ok $? "with /think off the answer comes without reasoning"
+tm send-keys -t t "/stats" Enter
+wait_for '^ turn +prompt +gen'
+ok $? "/stats shows the per-turn table"
+grep -q 'Generation speed' "$tmp/screen"
+ok $? "...and the speed plot"
+tm send-keys -t t q
+tm send-keys -t t "/quit" Enter
+wait_exit
+ok $? "/quit exits"
+[ "$(cat "$tmp/rc" 2>/dev/null)" = 0 ]
+ok $? "...with status 0"
+restored
+ok $? "...and the terminal is restored (stty -g identical, cooked mode)"
+screen
+! grep -q '▌you' "$tmp/screen"
+ok $? "...and the alternate screen is left"
+[ -s "$tmp/state/glmchat/history" ] && grep -q 'Hello from the test' "$tmp/state/glmchat/history"
+ok $? "the input history is saved under XDG_STATE_HOME"
+
+# ---- every other way out ----
+quit_by() {   # quit_by WHAT EXPECTED_STATUS: after the screen is up
+	start -n 8
+	wait_for 'Type a message' 100 || return 1
+	case $1 in
+	ctrl-d) tm send-keys -t t C-d ;;
+	ctrl-c) tm send-keys -t t C-c; sleep 0.2; tm send-keys -t t C-c ;;
+	*) kill "-$1" "$(cat "$tmp/pid")" ;;
+	esac
+	wait_exit || return 1
+	[ "$(cat "$tmp/rc")" = "$2" ] || { echo "# $1: status $(cat "$tmp/rc"), want $2"; return 1; }
+	restored
+}
+quit_by ctrl-d 0
+ok $? "Ctrl-D exits with 0 and restores the terminal"
+quit_by ctrl-c 0
+ok $? "Ctrl-C twice on an empty line exits and restores the terminal"
+quit_by TERM 143
+ok $? "SIGTERM: status 143, terminal restored"
+quit_by HUP 129
+ok $? "SIGHUP: status 129, terminal restored"
+quit_by INT 130
+ok $? "SIGINT when idle: status 130, terminal restored"
+quit_by SEGV 139
+ok $? "a crash (SIGSEGV): status 139, terminal restored"
+
+# ---- colours ----
+TUI_TERM=screen-256color start -n 8
+wait_for 'Type a message' 100
+tm send-keys -t t "/reasoning show" Enter "hi" Enter
+wait_for '^▌glm · 8 tokens' 100
+tm capture-pane -e -p -t t >"$tmp/color"
+grep -q '38;5;245' "$tmp/color"
+ok $? "on a 256-colour terminal the reasoning uses a grey from the 256 palette"
+NO_COLOR=1 start -n 8
+wait_for 'Type a message' 100
+tm send-keys -t t "hi" Enter
+wait_for '^▌glm · 8 tokens' 100
+tm capture-pane -e -p -t t >"$tmp/color"
+! grep -Eq "$(printf '\033')\\[([0-9;]*;)?(3[0-7]|4[0-7]|38;5|48;5)[;m]" "$tmp/color"
+ok $? "NO_COLOR: no colours at all"
+
+echo "1..$n"
+[ "$failed" -eq 0 ]
