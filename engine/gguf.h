@@ -10,6 +10,10 @@
 #include <stdbool.h>
 #include "engine/tensor.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 enum gguf_value_type {
 	GGUF_TYPE_UINT8 = 0, GGUF_TYPE_INT8 = 1, GGUF_TYPE_UINT16 = 2, GGUF_TYPE_INT16 = 3,
 	GGUF_TYPE_UINT32 = 4, GGUF_TYPE_INT32 = 5, GGUF_TYPE_FLOAT32 = 6, GGUF_TYPE_BOOL = 7,
@@ -29,7 +33,7 @@ struct gguf_kv {
 		struct {
 			enum gguf_value_type type;   /* element type (never ARRAY) */
 			uint64_t n;
-			const void *data;            /* packed elements; for strings see gguf_arr_str */
+			const void *data;            /* packed elements (unaligned: use gguf_arr_int/float) */
 			struct gguf_str *strs;       /* string arrays: n entries, parsed up front */
 		} arr;
 	} v;
@@ -45,7 +49,15 @@ struct gguf_file {
 	struct glm_tensor *tensors; uint64_t n_tensors;
 	size_t data_offset;            /* start of the tensor data section */
 	bool mapped;
+	/* lookup indexes, sorted by name (private to gguf.c) */
+	uint64_t *kv_order, *tensor_order;
 };
+
+/* Limits the parser enforces (beyond "inside the file"). */
+#define GGUF_MAX_KEY_LEN     65535u       /* spec */
+#define GGUF_MAX_NAME_LEN    63u          /* tensor names, ggml's GGML_MAX_NAME - 1 */
+#define GGUF_MAX_STRING_LEN  (64u << 20)  /* one string value */
+#define GGUF_MAX_ALIGNMENT   (1u << 20)
 
 /* Parse a buffer the caller keeps alive; `name` labels errors. */
 int  gguf_parse(const void *buf, size_t len, const char *name, struct gguf_file **out, char *err, size_t errlen);
@@ -65,5 +77,18 @@ int gguf_get_f32(const struct gguf_file *f, const char *key, float *out);
 int gguf_get_bool(const struct gguf_file *f, const char *key, bool *out);
 /* NUL-terminated malloc'd copy, or NULL when absent or not a string. */
 char *gguf_get_str(const struct gguf_file *f, const char *key);
+
+/* Array elements (elements may be unaligned in the file: always use these).
+ * Integer and bool arrays: gguf_arr_int; float arrays: gguf_arr_float; both
+ * also convert the other numeric kinds. i < kv->v.arr.n is the caller's job. */
+int64_t gguf_arr_int(const struct gguf_kv *kv, uint64_t i);
+double  gguf_arr_float(const struct gguf_kv *kv, uint64_t i);
+/* Size in bytes of a scalar value type (0 for STRING, ARRAY, unknown). */
+size_t  gguf_type_size(enum gguf_value_type t);
+const char *gguf_type_name(enum gguf_value_type t);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

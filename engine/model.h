@@ -6,6 +6,10 @@
 
 #include "engine/gguf.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 enum glm_gating { GLM_GATING_SOFTMAX = 1, GLM_GATING_SIGMOID = 2 };
 
 struct glm_hparams {
@@ -54,6 +58,7 @@ struct glm_model {
 	struct gguf_file *gguf;       /* owns the mapping and tensor views */
 	struct glm_hparams hp;
 	char *name;                   /* general.name, or the file's base name */
+	/* output is token_embd itself when the file has no output.weight (tied) */
 	const struct glm_tensor *token_embd, *output_norm, *output;
 	struct glm_layer *layers;     /* hp.n_layer entries */
 };
@@ -65,9 +70,15 @@ int  glm_model_load(const char *path, struct glm_model **out, char *err, size_t 
 int  glm_model_bind(struct gguf_file *f, struct glm_model **out, char *err, size_t errlen);
 void glm_model_free(struct glm_model *m);
 
-/* Bytes of weights read to decode one token (attention, dense layer, the
- * used + shared experts, router, output matrix), and bytes of latent cache
- * per token of context for a cache type size in bytes per 32 values. */
+/* Bytes of weights read to decode one token: every layer's attention
+ * matrices and norms, the dense FFN of the leading layers, per MoE layer the
+ * router, exp_probs_b, n_expert_used routed experts' gate/up/down slabs and
+ * the shared expert, then output_norm, the output matrix and one row of
+ * token_embd. (KV-cache bytes per token: glm_kv_bytes_per_token, backend.h.) */
 uint64_t glm_model_bytes_per_token(const struct glm_model *m);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif
