@@ -19,11 +19,19 @@ enum glm_backend_kind { GLM_BACKEND_AUTO = 0, GLM_BACKEND_CPU, GLM_BACKEND_CUDA 
 struct glm_engine_config {
 	const char *model_path;
 	enum glm_backend_kind backend;
-	int64_t n_ctx;                /* 0: the model's context length (capped by memory: see error) */
+	int64_t n_ctx;                /* 0: the model's context length (on the CPU capped to what half
+	                               * the free memory holds); a size that cannot fit is an error */
 	enum glm_kv_type kv_type;     /* GLM_KV_DEFAULT: f16 on CUDA, f32 on CPU */
 	int n_threads;                /* 0: all online CPUs */
 	bool flash_attn;              /* CUDA attention path; default true */
+	bool q8_activations;          /* CPU: the faster q8-activation dot products instead of the
+	                               * f32 reference (default false; see backend.h) */
 	const char *templates_dir;    /* NULL: default lookup (see chat.h) */
+	/* Open even when the file's tokenizer cannot be loaded (raw-id work:
+	 * logits, generate, bench on benchmark-only files). Then
+	 * glm_engine_tokenizer() is NULL, pieces carry no text, and
+	 * glm_engine_chat_prompt fails with the tokenizer's error. */
+	bool tokenizer_optional;
 	/* Called during loading with 0..1; may be NULL. */
 	void (*on_progress)(float fraction, void *user);
 	void *progress_user;
@@ -36,9 +44,11 @@ int  glm_engine_open(const struct glm_engine_config *cfg, glm_engine **out, char
 void glm_engine_close(glm_engine *e);
 
 const struct glm_model     *glm_engine_model(const glm_engine *e);
-const struct glm_tokenizer *glm_engine_tokenizer(const glm_engine *e);
+const struct glm_tokenizer *glm_engine_tokenizer(const glm_engine *e);   /* see tokenizer_optional */
 const struct glm_chat_format *glm_engine_chat_format(const glm_engine *e);
 int64_t glm_engine_n_ctx(const glm_engine *e);
+/* true for the end-of-generation tokens (<|endoftext|>, <|user|>, <|observation|>). */
+bool glm_engine_is_eog(const glm_engine *e, int32_t id);
 
 /* ---- sampling ---- */
 struct glm_sampling {
@@ -49,8 +59,9 @@ struct glm_sampling {
 	float repeat_penalty;         /* 1: off */
 	float presence_penalty;       /* 0: off */
 	int   penalty_last_n;         /* tokens considered by the penalties */
-	uint64_t seed;
+	uint64_t seed;                /* GLM_SEED_RANDOM: one from the clock per turn */
 };
+#define GLM_SEED_RANDOM UINT64_MAX
 /* GLM's recommendation (temp 1.0, top_p 0.95), overridden by the file's
  * general.sampling.* keys when present. */
 void glm_engine_default_sampling(const glm_engine *e, struct glm_sampling *s);
