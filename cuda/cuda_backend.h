@@ -13,6 +13,23 @@ int glm_cuda_device_count(void);
 int glm_backend_cuda_create(const struct glm_model *m, const struct glm_backend_config *cfg,
                             struct glm_backend **out, char *err, size_t errlen);
 
+/* Knobs for tests and benchmarks; glm_backend_cuda_create uses the defaults. */
+struct glm_cuda_options {
+	int device;              /* CUDA device index (0) */
+	int gemm_min_batch;      /* batches of at least this many tokens take the
+	                            dequantize + tensor-core GEMM path (16); smaller
+	                            ones the exact f32 GEMV path */
+	bool use_graph;          /* replay the decode step as a CUDA graph (true) */
+	int n_split;             /* decode attention KV splits (0: two per multiprocessor) */
+	bool exact;              /* f32 activations in every GEMV (true); false: int8
+	                            activations with dp4a where the weight type
+	                            allows, as llama.cpp's mmvq (~5e-2 on logits) */
+};
+void glm_cuda_options_default(struct glm_cuda_options *o);
+int glm_backend_cuda_create_ex(const struct glm_model *m, const struct glm_backend_config *cfg,
+                               const struct glm_cuda_options *opt, struct glm_backend **out,
+                               char *err, size_t errlen);
+
 #ifdef __cplusplus
 }
 #endif

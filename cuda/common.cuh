@@ -1,0 +1,82 @@
+// Shared by every .cu file of the CUDA backend: error checks that report
+// through an err buffer (the backend never prints and never exits), small
+// numeric helpers, and the launch-size constants.
+#ifndef GLM_CUDA_COMMON_CUH
+#define GLM_CUDA_COMMON_CUH
+
+#include <cuda_runtime.h>
+#include <cuda_fp16.h>
+#include <cuda_bf16.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stddef.h>
+
+extern "C" {
+#include "engine/ggml_types.h"
+}
+
+// One line "cuda: what failed (where): why" into err; evaluates to the
+// condition so callers write `if (CUDA_FAIL(cudaMalloc(...), err, errlen)) return -1;`.
+static inline bool cuda_fail(cudaError_t e, const char *what, const char *file, int line,
+                             char *err, size_t errlen)
+{
+	if (e == cudaSuccess)
+		return false;
+	if (err && errlen)
+		snprintf(err, errlen, "cuda: %s (%s:%d): %s", what, file, line, cudaGetErrorString(e));
+	return true;
+}
+#define CUDA_FAIL(call, err, errlen) cuda_fail((call), #call, __FILE__, __LINE__, (err), (errlen))
+// The last launch's error (bad configuration, missing kernel image).
+#define LAUNCH_FAIL(err, errlen) cuda_fail(cudaGetLastError(), "kernel launch", __FILE__, __LINE__, (err), (errlen))
+
+static inline __host__ __device__ int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+#define WARP 32
+
+static __device__ __forceinline__ float warp_sum(float v)
+{
+#pragma unroll
+	for (int o = 16; o > 0; o >>= 1)
+		v += __shfl_xor_sync(0xffffffffu, v, o);
+	return v;
+}
+
+static __device__ __forceinline__ float warp_max(float v)
+{
+#pragma unroll
+	for (int o = 16; o > 0; o >>= 1)
+		v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
+	return v;
+}
+
+static __device__ __forceinline__ float silu(float x) { return x / (1.0f + expf(-x)); }
+
+// f16 stores saturate: an activation past 65504 becomes the largest half
+// instead of inf (which would poison a whole GEMM row).
+static __device__ __forceinline__ __half f2h_sat(float x)
+{
+	x = fminf(fmaxf(x, -65504.0f), 65504.0f);
+	return __float2half_rn(x);
+}
+
+static __device__ __forceinline__ float h2f(uint16_t h) { return __half2float(__ushort_as_half(h)); }
+static __device__ __forceinline__ float bf2f(uint16_t h) { return __uint_as_float((uint32_t)h << 16); }
+
+// RoPE on adjacent pairs (x[2i], x[2i+1]) by angle pos·inv_freq (inv_freq =
+// base^(-2i/d), from a double table). The angle is formed and reduced
+// modulo 2π in double (at positions near 200k a float angle is off by
+// ~0.01 rad), then sin/cos in float on the reduced angle.
+static __device__ __forceinline__ void rope_pair(float *x0, float *x1, double inv_freq, double pos)
+{
+	const double two_pi = 6.283185307179586;
+	const double ang = pos * inv_freq;
+	const float r = (float)(ang - rint(ang / two_pi) * two_pi);
+	float s, c;
+	sincosf(r, &s, &c);
+	const float a = *x0, b = *x1;
+	*x0 = a * c - b * s;
+	*x1 = b * c + a * s;
+}
+
+#endif

@@ -1,0 +1,222 @@
+// Host-buffer wrappers of single kernels for the per-op tests. Each call
+// allocates, copies, runs on the default stream, copies back and frees.
+#include "cuda/ops.cuh"
+#include "cuda/kv_dev.cuh"
+#include "cuda/cuda_testing.h"
+#include <string.h>
+
+// A scoped set of device allocations, freed together.
+struct dev_pool {
+	void *p[16];
+	int n;
+	dev_pool() : n(0) {}
+	~dev_pool()
+	{
+		for (int i = 0; i < n; i++)
+			cudaFree(p[i]);
+	}
+	template <class T> T *up(const void *src, size_t bytes, char *err, size_t errlen)
+	{
+		void *d = NULL;
+		if (bytes == 0)
+			bytes = 16;
+		if (CUDA_FAIL(cudaMalloc(&d, bytes), err, errlen))
+			return NULL;
+		p[n++] = d;
+		if (src && CUDA_FAIL(cudaMemcpy(d, src, bytes, cudaMemcpyHostToDevice), err, errlen))
+			return NULL;
+		if (!src)
+			cudaMemset(d, 0, bytes);
+		return (T *)d;
+	}
+};
+
+static int finish(void *host, const void *dev, size_t bytes, char *err, size_t errlen)
+{
+	if (CUDA_FAIL(cudaDeviceSynchronize(), err, errlen))
+		return -1;
+	if (host && CUDA_FAIL(cudaMemcpy(host, dev, bytes, cudaMemcpyDeviceToHost), err, errlen))
+		return -1;
+	return 0;
+}
+
+extern "C" int glm_cuda_test_dequant(int type, const void *w, size_t nb1, int ncols, int nrows, float *out,
+                                     char *err, size_t errlen)
+{
+	dev_pool P;
+	const uint8_t *dw = P.up<uint8_t>(w, nb1 * nrows, err, errlen);
+	float *dy = P.up<float>(NULL, sizeof(float) * ncols * nrows, err, errlen);
+	if (!dw || !dy || dequant_rows_f32(type, dw, nb1, ncols, nrows, dy, 0, err, errlen))
+		return -1;
+	return finish(out, dy, sizeof(float) * ncols * nrows, err, errlen);
+}
+
+extern "C" int glm_cuda_test_gemv(const struct glm_cuda_gemv_test *t, char *err, size_t errlen)
+{
+	dev_pool P;
+	gemv_args a;
+	memset(&a, 0, sizeof a);
+	a.type = t->type;
+	a.ncols = t->ncols;
+	a.nrows = t->nrows;
+	a.nb1 = t->nb1;
+	a.nb2 = t->nb2;
+	a.nb2_up = t->nb2;
+	a.n_tok = t->n_tok;
+	a.per_tok = t->per_tok;
+	a.n_sel = t->n_sel;
+	a.x_tok = t->x_tok;
+	a.x_inst = t->x_inst;
+	a.y_tok = t->y_tok;
+	a.y_inst = t->y_inst;
+	a.sum = t->sum;
+	a.accumulate = t->accumulate;
+	if (!(a.w = P.up<uint8_t>(t->w, t->w_bytes, err, errlen)))
+		return -1;
+	if (t->w_up && !(a.w_up = P.up<uint8_t>(t->w_up, t->w_bytes, err, errlen)))
+		return -1;
+	if (t->w_x && !(a.w_x = P.up<uint8_t>(t->w_x, t->wx_bytes, err, errlen)))
+		return -1;
+	if (t->w_x_up && !(a.w_x_up = P.up<uint8_t>(t->w_x_up, t->wx_bytes, err, errlen)))
+		return -1;
+	if (t->ids && !(a.ids = P.up<int>(t->ids, sizeof(int) * t->n_tok * t->n_sel, err, errlen)))
+		return -1;
+	float *dx = P.up<float>(t->x, sizeof(float) * t->x_count, err, errlen);
+	if (!(a.x = dx))
+		return -1;
+	if (t->norm_w) {
+		// the forward pass normalises the per-token input first, in place here
+		const float *nw = P.up<float>(t->norm_w, sizeof(float) * t->ncols, err, errlen);
+		if (!nw || rmsnorm(dx, t->x_tok, t->ncols, t->n_tok, nw, t->norm_eps, dx, t->x_tok, NULL, NULL, 0, err, errlen))
+			return -1;
+	}
+	if (t->q8) {
+		int8_t *xq = P.up<int8_t>(NULL, t->x_count, err, errlen);
+		float *xd = P.up<float>(NULL, sizeof(float) * (t->x_count / 32 + 1), err, errlen);
+		if (!xq || !xd || quantize_q8(dx, (int64_t)t->x_count, xq, xd, 0, err, errlen))
+			return -1;
+		a.xq = xq;
+		a.xd = xd;
+		if (!gemv_q8_ok(&a)) {
+			snprintf(err, errlen, "cuda: no int8 path for this type/layout");
+			return -1;
+		}
+	}
+	if (t->scale && !(a.scale = P.up<float>(t->scale, sizeof(float) * t->n_tok * t->n_sel, err, errlen)))
+		return -1;
+	if (!(a.y = P.up<float>(t->y, sizeof(float) * t->y_count, err, errlen)))
+		return -1;
+	if (gemv_launch(&a, 0, err, errlen))
+		return -1;
+	return finish(t->y, a.y, sizeof(float) * t->y_count, err, errlen);
+}
+
+extern "C" int glm_cuda_test_gemm(int type, const void *w, size_t nb1, int ncols, int nrows, const float *x, int n,
+                                  float *y, char *err, size_t errlen)
+{
+	dev_pool P;
+	cublasHandle_t h;
+	const uint8_t *dw = P.up<uint8_t>(w, nb1 * nrows, err, errlen);
+	const float *dx = P.up<float>(x, sizeof(float) * n * ncols, err, errlen);
+	__half *wh = P.up<__half>(NULL, sizeof(__half) * nrows * ncols, err, errlen);
+	__half *xh = P.up<__half>(NULL, sizeof(__half) * n * ncols, err, errlen);
+	float *dy = P.up<float>(NULL, sizeof(float) * n * nrows, err, errlen);
+	if (!dw || !dx || !wh || !xh || !dy)
+		return -1;
+	if (cublasCreate(&h) != CUBLAS_STATUS_SUCCESS) {
+		snprintf(err, errlen, "cuda: cublas init failed");
+		return -1;
+	}
+	int rc = dequant_rows_f16(type, dw, nb1, ncols, nrows, wh, 0, err, errlen);
+	if (!rc)
+		rc = to_f16_norm(dx, ncols, ncols, n, NULL, 0.0f, xh, 0, err, errlen);
+	if (!rc)
+		rc = gemm_f16(h, wh, nrows, ncols, xh, ncols, n, dy, nrows, false, err, errlen);
+	if (!rc)
+		rc = finish(y, dy, sizeof(float) * n * nrows, err, errlen);
+	cublasDestroy(h);
+	return rc;
+}
+
+extern "C" size_t glm_cuda_test_kv_row_bytes(int kv_type, int R, int Dr)
+{
+	const int rv = (R + Dr + 31) / 32 * 32;
+	switch (kv_type) {
+	case KV_F32: return (size_t)rv * 4;
+	case KV_F16:
+	case KV_BF16: return (size_t)rv * 2;
+	case KV_Q8_0: return (size_t)rv / 32 * 34;
+	}
+	return 0;
+}
+
+extern "C" bool glm_cuda_test_fused_supported(int G, int R, int Dr, int kv_type)
+{
+	return attn_fused_supported(G, R, Dr, kv_type);
+}
+
+extern "C" int glm_cuda_test_attention(int G, int R, int Dr, int Dk, int kv_type, const float *ckv,
+                                       const float *norm_w, float eps, int n_rows, int n, int64_t pos,
+                                       const float *qabs, const float *q, float rope_base, float scale, bool fused,
+                                       int n_split, float *out, void *cache_out, char *err, size_t errlen)
+{
+	dev_pool P;
+	kv_layout L;
+	kv_layout_init(&L, kv_type, R, Dr, rope_base);
+	const int zero = 0, ipos = (int)pos;
+	const float *dckv = P.up<float>(ckv, sizeof(float) * n_rows * (R + Dr), err, errlen);
+	const float *dnw = P.up<float>(norm_w, sizeof(float) * R, err, errlen);
+	uint8_t *cache = P.up<uint8_t>(NULL, L.row_bytes * (n_rows + 1), err, errlen);
+	int *dzero = P.up<int>(&zero, sizeof(int), err, errlen);
+	int *dpos = P.up<int>(&ipos, sizeof(int), err, errlen);
+	const float *dqabs = P.up<float>(qabs, sizeof(float) * n * G * R, err, errlen);
+	const float *dq = P.up<float>(q, sizeof(float) * n * G * Dk, err, errlen);
+	float *dout = P.up<float>(NULL, sizeof(float) * n * G * R, err, errlen);
+	if (!dckv || !dnw || !cache || !dzero || !dpos || !dqabs || !dq || !dout)
+		return -1;
+	if (kv_store(dckv, R + Dr, dnw, eps, n_rows, dzero, &L, cache, 0, err, errlen))
+		return -1;
+	attn_args a;
+	memset(&a, 0, sizeof a);
+	a.G = G;
+	a.R = R;
+	a.Dr = Dr;
+	a.Dk = Dk;
+	a.n = n;
+	a.pos = dpos;
+	a.qabs = dqabs;
+	a.q = dq;
+	a.scale = scale;
+	a.L = &L;
+	a.cache = cache;
+	a.out = dout;
+	a.n_split = n_split;
+	a.work_bytes = fused ? attn_work_bytes_fused(G, R, n, n_split) : attn_work_bytes_plain(G, n, n_rows);
+	if (!(a.work = P.up<float>(NULL, a.work_bytes, err, errlen)))
+		return -1;
+	int rc = fused ? attn_fused(&a, 0, err, errlen) : attn_plain(&a, n_rows, 0, err, errlen);
+	if (rc)
+		return -1;
+	if (finish(out, dout, sizeof(float) * n * G * R, err, errlen))
+		return -1;
+	if (cache_out && CUDA_FAIL(cudaMemcpy(cache_out, cache, L.row_bytes * n_rows, cudaMemcpyDeviceToHost), err, errlen))
+		return -1;
+	return 0;
+}
+
+extern "C" int glm_cuda_test_topk(const float *logits, const float *bias, int n, int E, int k, int gating, bool norm,
+                                  float scale, int *ids, float *weights, char *err, size_t errlen)
+{
+	dev_pool P;
+	const float *dl = P.up<float>(logits, sizeof(float) * n * E, err, errlen);
+	const float *db = bias ? P.up<float>(bias, sizeof(float) * E, err, errlen) : NULL;
+	int *di = P.up<int>(NULL, sizeof(int) * n * k, err, errlen);
+	float *dw = P.up<float>(NULL, sizeof(float) * n * k, err, errlen);
+	if (!dl || (bias && !db) || !di || !dw)
+		return -1;
+	if (moe_topk(dl, db, n, E, k, gating, norm, scale, di, dw, 0, err, errlen))
+		return -1;
+	if (finish(ids, di, sizeof(int) * n * k, err, errlen))
+		return -1;
+	return finish(weights, dw, sizeof(float) * n * k, err, errlen);
+}
