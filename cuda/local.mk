@@ -20,6 +20,10 @@ $(cuda_libglmcuda_a_OBJECTS): $(GLMCUDA_DEPS)
 noinst_PROGRAMS += cuda/glmchat-cuda-bench
 cuda_glmchat_cuda_bench_SOURCES = cuda/cuda_bench.c
 cuda_glmchat_cuda_bench_LDADD = $(ENGINE_LIBS) $(CUDA_BACKEND_LIBS) $(ENGINE_LIBS)
+# device memory given back by the engine's idle sleep (docs/PERF.md; not installed)
+noinst_PROGRAMS += cuda/glmchat-cuda-sleep
+cuda_glmchat_cuda_sleep_SOURCES = cuda/cuda_sleep.c
+cuda_glmchat_cuda_sleep_LDADD = $(ENGINE_LIBS) $(CUDA_BACKEND_LIBS) $(ENGINE_LIBS)
 else
 CUDA_BACKEND_LIBS =
 endif

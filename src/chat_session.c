@@ -17,7 +17,7 @@
 
 #include "src/session.h"
 
-enum job { JOB_NONE, JOB_GENERATE, JOB_QUIT };
+enum job { JOB_NONE, JOB_GENERATE };
 
 struct chat_session {
 	struct chat_session_opts opts;
@@ -31,6 +31,8 @@ struct chat_session {
 	/* under mu */
 	enum job job;
 	bool loaded, busy, quitting;
+	bool sleep_wanted, sleeping;    /* asked by the main loop; done by the worker */
+	bool slept_before;              /* the first sleep explains itself */
 	bool thinking;
 	struct glm_conversation conv;
 	struct session_meta meta;
@@ -44,6 +46,7 @@ struct chat_session {
 
 	glm_atomic_int cancel;
 	int delay_ms;                   /* test hook: GLMCHAT_TEST_TOKEN_DELAY_MS */
+	int load_delay_ms;              /* test hook: GLMCHAT_TEST_LOAD_DELAY_MS, per progress step */
 	float last_progress;
 };
 
@@ -67,16 +70,45 @@ static void post(struct chat_session *s, struct cs_event *ev)
 		(void)!write(s->wake[1], "", 1);
 }
 
-static void post_text(struct chat_session *s, enum cs_event_kind kind, const char *text)
+static struct cs_event *event_new(enum cs_event_kind kind, const char *text)
 {
 	struct cs_event *ev = calloc(1, sizeof *ev);
 
 	if (!ev)
-		return;
+		return NULL;
 	ev->kind = kind;
-	ev->text = strdup(text ? text : "");
-	ev->len = ev->text ? strlen(ev->text) : 0;
+	if (text) {
+		ev->text = strdup(text);
+		ev->len = ev->text ? strlen(ev->text) : 0;
+	}
+	return ev;
+}
+
+static void post_text(struct chat_session *s, enum cs_event_kind kind, const char *text)
+{
+	struct cs_event *ev = event_new(kind, text ? text : "");
+
+	if (ev)
+		post(s, ev);
+}
+
+/* An event carrying the engine's statistics now (worker only). */
+static void post_stats(struct chat_session *s, enum cs_event_kind kind, const char *text)
+{
+	struct cs_event *ev = event_new(kind, text);
+
+	if (!ev)
+		return;
+	glm_engine_stats(s->engine, &ev->stats);
 	post(s, ev);
+}
+
+static void sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
 }
 
 size_t chat_session_drain(struct chat_session *s, void (*fn)(const struct cs_event *, void *), void *user)
@@ -117,10 +149,8 @@ static void on_piece(const struct glm_piece *p, void *user)
 	struct cs_event *ev;
 	bool wake;
 
-	if (s->delay_ms > 0) {
-		struct timespec ts = { s->delay_ms / 1000, (long)(s->delay_ms % 1000) * 1000000L };
-		nanosleep(&ts, NULL);
-	}
+	if (s->delay_ms > 0)
+		sleep_ms(s->delay_ms);
 	pthread_mutex_lock(&s->qmu);
 	ev = s->qtail;
 	if (!ev || ev->kind != CS_PIECE || ev->channel != p->channel) {
@@ -165,18 +195,19 @@ static void on_progress(float f, void *user)
 	if (f < 1.0f && f - s->last_progress < 0.01f)
 		return;
 	s->last_progress = f;
-	ev = calloc(1, sizeof *ev);
+	ev = event_new(CS_LOAD_PROGRESS, NULL);
 	if (!ev)
 		return;
-	ev->kind = CS_LOAD_PROGRESS;
 	ev->fraction = f;
 	post(s, ev);
+	/* the test hook holds each step on the screen, as a big file would */
+	if (s->load_delay_ms > 0 && f < 1.0f)
+		sleep_ms(s->load_delay_ms);
 }
 
 static void load(struct chat_session *s)
 {
 	struct glm_engine_config cfg = s->opts.engine;
-	struct cs_event *ev;
 	glm_engine *e = NULL;
 	char err[1024];
 
@@ -189,17 +220,55 @@ static void load(struct chat_session *s)
 		pthread_mutex_unlock(&s->mu);
 		return;
 	}
-	ev = calloc(1, sizeof *ev);
 	pthread_mutex_lock(&s->mu);
 	s->engine = e;
 	s->loaded = true;
 	s->busy = false;
 	pthread_mutex_unlock(&s->mu);
-	if (ev) {
-		ev->kind = CS_LOADED;
-		glm_engine_stats(e, &ev->stats);
-		post(s, ev);
-	}
+	post_stats(s, CS_LOADED, NULL);
+}
+
+/* The main loop found the user idle: release the model's memory. */
+static void do_sleep(struct chat_session *s)
+{
+	const char *note = s->slept_before ? "" :
+		"idle: the model's memory is released; the next message loads it again";
+
+	glm_engine_sleep(s->engine);
+	pthread_mutex_lock(&s->mu);
+	s->sleeping = true;
+	pthread_mutex_unlock(&s->mu);
+	s->slept_before = true;
+	post_stats(s, CS_SLEEPING, note);
+}
+
+/* Before a turn: reload a sleeping model, timing it for the user. */
+static int wake_up(struct chat_session *s, char *err, size_t errlen)
+{
+	struct timespec t0, t1;
+	char msg[128];
+	double secs;
+	bool asleep;
+
+	pthread_mutex_lock(&s->mu);
+	asleep = s->sleeping;
+	pthread_mutex_unlock(&s->mu);
+	if (!asleep)
+		return 0;
+	post_text(s, CS_WAKING, NULL);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (s->load_delay_ms > 0)
+		sleep_ms(s->load_delay_ms);     /* test hook: a reload that takes a while */
+	if (glm_engine_wake(s->engine, err, errlen))
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	secs = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	pthread_mutex_lock(&s->mu);
+	s->sleeping = false;
+	pthread_mutex_unlock(&s->mu);
+	snprintf(msg, sizeof msg, "the model is loaded again in %.1f s", secs);
+	post_stats(s, CS_AWAKE, msg);
+	return 0;
 }
 
 static void sampling_now(struct chat_session *s, struct glm_sampling *smp)
@@ -210,10 +279,11 @@ static void sampling_now(struct chat_session *s, struct glm_sampling *smp)
 		smp->seed = GLM_SEED_RANDOM;
 }
 
-/* Under mu: save the conversation to the session's file. */
+/* Under mu: save the conversation to the session's file. A failure is
+ * told, not fatal: the answer itself is there. */
 static void autosave(struct chat_session *s)
 {
-	char err[512];
+	char err[512], msg[600];
 
 	if (!s->opts.autosave)
 		return;
@@ -222,8 +292,10 @@ static void autosave(struct chat_session *s)
 		return;
 	}
 	s->meta.thinking = s->thinking;
-	if (session_save(s->path, &s->conv, &s->meta, err, sizeof err))
-		post_text(s, CS_ERROR, err);
+	if (session_save(s->path, &s->conv, &s->meta, err, sizeof err)) {
+		snprintf(msg, sizeof msg, "the conversation is not saved: %s", err);
+		post_text(s, CS_INFO, msg);
+	}
 }
 
 static void generate(struct chat_session *s)
@@ -237,6 +309,19 @@ static void generate(struct chat_session *s)
 	char err[1024] = "";
 	int rc;
 
+	if (wake_up(s, err, sizeof err)) {
+		post_text(s, CS_ERROR, err);
+		pthread_mutex_lock(&s->mu);
+		s->busy = false;
+		pthread_mutex_unlock(&s->mu);
+		ev = event_new(CS_TURN_END, NULL);
+		if (ev) {
+			ev->stop = GLM_STOP_ERROR;
+			glm_engine_stats(s->engine, &ev->stats);
+			post(s, ev);
+		}
+		return;
+	}
 	pthread_mutex_lock(&s->mu);
 	glm_render_opts_default(&ro);
 	ro.enable_thinking = s->thinking;
@@ -245,9 +330,8 @@ static void generate(struct chat_session *s)
 	rc = glm_engine_chat_prompt(s->engine, &s->conv, &ro, &ids, &n_ids, err, sizeof err);
 	pthread_mutex_unlock(&s->mu);
 
-	ev = calloc(1, sizeof *ev);
+	ev = event_new(CS_TURN_BEGIN, NULL);
 	if (ev) {
-		ev->kind = CS_TURN_BEGIN;
 		ev->channel = ro.enable_thinking ? GLM_CHANNEL_REASONING : GLM_CHANNEL_ANSWER;
 		post(s, ev);
 	}
@@ -263,7 +347,7 @@ static void generate(struct chat_session *s)
 	}
 	free(ids);
 
-	ev = calloc(1, sizeof *ev);
+	ev = event_new(CS_TURN_END, NULL);
 	pthread_mutex_lock(&s->mu);
 	if (res.content || res.reasoning) {
 		struct session_turn turn;
@@ -281,7 +365,6 @@ static void generate(struct chat_session *s)
 	if (rc)
 		post_text(s, CS_ERROR, err[0] ? err : "generation failed");
 	if (ev) {
-		ev->kind = CS_TURN_END;
 		ev->stop = rc ? GLM_STOP_ERROR : res.stop;
 		glm_engine_stats(s->engine, &ev->stats);
 		post(s, ev);
@@ -292,36 +375,24 @@ static void generate(struct chat_session *s)
 static void *worker(void *arg)
 {
 	struct chat_session *s = arg;
-	bool slept_notice = false;
 
 	load(s);
 	pthread_mutex_lock(&s->mu);
 	for (;;) {
-		enum job job;
-
-		while (s->job == JOB_NONE && !s->quitting) {
-			if (s->loaded && s->opts.sleep_idle_seconds > 0 && !glm_engine_sleeping(s->engine)) {
-				struct timespec until;
-				clock_gettime(CLOCK_REALTIME, &until);
-				until.tv_sec += s->opts.sleep_idle_seconds;
-				if (pthread_cond_timedwait(&s->cv, &s->mu, &until) == ETIMEDOUT &&
-				    s->job == JOB_NONE && !s->quitting) {
-					glm_engine_sleep(s->engine);
-					if (!slept_notice)
-						post_text(s, CS_INFO, "idle: the model's memory is released; the next message loads it again");
-					slept_notice = true;
-				}
-			} else {
-				pthread_cond_wait(&s->cv, &s->mu);
-			}
-		}
+		while (s->job == JOB_NONE && !s->sleep_wanted && !s->quitting)
+			pthread_cond_wait(&s->cv, &s->mu);
 		if (s->quitting)
 			break;
-		job = s->job;
-		s->job = JOB_NONE;
-		pthread_mutex_unlock(&s->mu);
-		if (job == JOB_GENERATE)
+		if (s->job == JOB_GENERATE) {
+			s->job = JOB_NONE;
+			s->sleep_wanted = false;        /* the user is back */
+			pthread_mutex_unlock(&s->mu);
 			generate(s);
+		} else {
+			s->sleep_wanted = false;
+			pthread_mutex_unlock(&s->mu);
+			do_sleep(s);
+		}
 		pthread_mutex_lock(&s->mu);
 	}
 	pthread_mutex_unlock(&s->mu);
@@ -335,6 +406,7 @@ int chat_session_create(const struct chat_session_opts *o, struct chat_session *
 {
 	struct chat_session *s = calloc(1, sizeof *s);
 	const char *delay = getenv("GLMCHAT_TEST_TOKEN_DELAY_MS");
+	const char *load_delay = getenv("GLMCHAT_TEST_LOAD_DELAY_MS");
 
 	*out = NULL;
 	if (!s) {
@@ -354,6 +426,8 @@ int chat_session_create(const struct chat_session_opts *o, struct chat_session *
 	s->wake[0] = s->wake[1] = -1;
 	if (delay)
 		s->delay_ms = atoi(delay);
+	if (load_delay)
+		s->load_delay_ms = atoi(load_delay);
 	atomic_init(&s->cancel, 0);
 	glm_conversation_init(&s->conv);
 	session_meta_init(&s->meta);
@@ -369,6 +443,15 @@ int chat_session_create(const struct chat_session_opts *o, struct chat_session *
 		return -1;
 	}
 	for (int i = 0; i < 2; i++) {
+		/* with stdin closed the pipe would be fd 0, which the line mode
+		 * reads for messages: keep it above the standard three */
+		if (s->wake[i] <= 2) {
+			int fd = fcntl(s->wake[i], F_DUPFD_CLOEXEC, 3);
+			if (fd >= 0) {
+				close(s->wake[i]);
+				s->wake[i] = fd;
+			}
+		}
 		fcntl(s->wake[i], F_SETFL, fcntl(s->wake[i], F_GETFL) | O_NONBLOCK);
 		fcntl(s->wake[i], F_SETFD, FD_CLOEXEC);
 	}
@@ -432,6 +515,16 @@ bool chat_session_busy(struct chat_session *s)
 	return r;
 }
 
+bool chat_session_thinking(struct chat_session *s)
+{
+	bool r;
+
+	pthread_mutex_lock(&s->mu);
+	r = s->thinking;
+	pthread_mutex_unlock(&s->mu);
+	return r;
+}
+
 bool chat_session_stats(struct chat_session *s, struct glm_stats *out)
 {
 	glm_engine *e;
@@ -445,18 +538,25 @@ bool chat_session_stats(struct chat_session *s, struct glm_stats *out)
 	return true;
 }
 
-/* Under mu: can the conversation change now? */
+/* Under mu: a turn is running, so the conversation must not change. (A
+ * model still loading does not stop /clear, /system or /load.) */
+static int refuse_while_generating(struct chat_session *s, char *err, size_t errlen)
+{
+	if (s->busy && s->loaded) {
+		snprintf(err, errlen, "an answer is being generated (Esc stops it)");
+		return -1;
+	}
+	return 0;
+}
+
+/* Under mu: can a turn start now? */
 static int check_idle(struct chat_session *s, char *err, size_t errlen)
 {
 	if (!s->loaded) {
 		snprintf(err, errlen, s->busy ? "the model is still loading" : "no model is loaded");
 		return -1;
 	}
-	if (s->busy) {
-		snprintf(err, errlen, "an answer is being generated (Esc stops it)");
-		return -1;
-	}
-	return 0;
+	return refuse_while_generating(s, err, errlen);
 }
 
 static void start_turn(struct chat_session *s)
@@ -501,22 +601,13 @@ static void truncate_conv(struct glm_conversation *c, size_t n)
 	glm_conversation_free(&tail);
 }
 
-/* Under mu: drop messages from the end down to (not including) the last
- * user message; with_user: that one too. Returns the last user message's
- * index, or -1 when there is none. */
-static long drop_to_last_user(struct chat_session *s, bool with_user)
+/* Under mu: the last user message's index, or -1 when there is none. */
+static long last_user(const struct chat_session *s)
 {
-	long u = -1;
-
 	for (size_t i = s->conv.n; i-- > 0;)
-		if (s->conv.msgs[i].role == GLM_ROLE_USER) {
-			u = (long)i;
-			break;
-		}
-	if (u < 0)
-		return -1;
-	truncate_conv(&s->conv, (size_t)u + (with_user ? 0 : 1));
-	return u;
+		if (s->conv.msgs[i].role == GLM_ROLE_USER)
+			return (long)i;
+	return -1;
 }
 
 int chat_session_regen(struct chat_session *s, char *err, size_t errlen)
@@ -525,35 +616,37 @@ int chat_session_regen(struct chat_session *s, char *err, size_t errlen)
 
 	pthread_mutex_lock(&s->mu);
 	rc = check_idle(s, err, errlen);
-	if (!rc && drop_to_last_user(s, false) < 0) {
+	if (!rc && last_user(s) < 0) {
 		snprintf(err, errlen, "/regen: there is no message to answer again");
 		rc = -1;
 	}
-	if (!rc)
+	if (!rc) {
+		truncate_conv(&s->conv, (size_t)last_user(s) + 1);
 		start_turn(s);
+	}
 	pthread_mutex_unlock(&s->mu);
 	return rc;
 }
 
 int chat_session_edit_last(struct chat_session *s, char **text, char *err, size_t errlen)
 {
-	int rc;
 	long u;
+	int rc;
 
 	*text = NULL;
 	pthread_mutex_lock(&s->mu);
 	rc = check_idle(s, err, errlen);
-	if (!rc) {
-		for (u = (long)s->conv.n - 1; u >= 0 && s->conv.msgs[u].role != GLM_ROLE_USER; u--)
-			;
-		if (u < 0) {
-			snprintf(err, errlen, "/edit: there is no message to edit");
-			rc = -1;
-		} else {
-			*text = strdup(s->conv.msgs[u].content ? s->conv.msgs[u].content : "");
-			drop_to_last_user(s, true);
-		}
+	u = rc ? -1 : last_user(s);
+	if (!rc && u < 0) {
+		snprintf(err, errlen, "/edit: there is no message to edit");
+		rc = -1;
 	}
+	if (!rc && !(*text = strdup(s->conv.msgs[u].content ? s->conv.msgs[u].content : ""))) {
+		snprintf(err, errlen, "out of memory");
+		rc = -1;
+	}
+	if (!rc)
+		truncate_conv(&s->conv, (size_t)u);
 	pthread_mutex_unlock(&s->mu);
 	return rc;
 }
@@ -563,14 +656,27 @@ void chat_session_cancel(struct chat_session *s)
 	atomic_store(&s->cancel, 1);
 }
 
+int chat_session_sleep(struct chat_session *s)
+{
+	int rc = -1;
+
+	pthread_mutex_lock(&s->mu);
+	if (s->loaded && !s->busy && !s->sleeping && !s->quitting) {
+		s->sleep_wanted = true;
+		pthread_cond_signal(&s->cv);
+		rc = 0;
+	}
+	pthread_mutex_unlock(&s->mu);
+	return rc;
+}
+
 int chat_session_clear(struct chat_session *s, char *err, size_t errlen)
 {
 	struct glm_conversation fresh;
 	char *system = NULL;
 
 	pthread_mutex_lock(&s->mu);
-	if (s->busy && s->loaded) {
-		snprintf(err, errlen, "an answer is being generated (Esc stops it)");
+	if (refuse_while_generating(s, err, errlen)) {
 		pthread_mutex_unlock(&s->mu);
 		return -1;
 	}
@@ -596,8 +702,7 @@ int chat_session_set_system(struct chat_session *s, const char *text, char *err,
 	int rc = 0;
 
 	pthread_mutex_lock(&s->mu);
-	if (s->busy && s->loaded) {
-		snprintf(err, errlen, "an answer is being generated (Esc stops it)");
+	if (refuse_while_generating(s, err, errlen)) {
 		rc = -1;
 	} else if (s->conv.n && s->conv.msgs[0].role == GLM_ROLE_SYSTEM) {
 		char *copy = strdup(text);
@@ -709,11 +814,10 @@ int chat_session_load(struct chat_session *s, const char *path, char *err, size_
 	if (session_load(buf, &c, &m, err, errlen))
 		return -1;
 	pthread_mutex_lock(&s->mu);
-	if (s->busy && s->loaded) {
+	if (refuse_while_generating(s, err, errlen)) {
 		pthread_mutex_unlock(&s->mu);
 		glm_conversation_free(&c);
 		session_meta_free(&m);
-		snprintf(err, errlen, "an answer is being generated (Esc stops it)");
 		return -1;
 	}
 	glm_conversation_free(&s->conv);

@@ -2,7 +2,12 @@
  * mode: the conversation, a worker thread that loads the model and runs
  * glm_engine_generate, and a queue of events for the main thread. The
  * worker never touches the terminal: it appends to a lock-protected queue
- * and writes a byte to a wake pipe; the main thread drains the queue. */
+ * and writes a byte to a wake pipe; the main thread drains the queue.
+ *
+ * Every engine call happens on the worker. The idle timer does not: the
+ * main loop knows when the user was last active and asks for sleep
+ * (chat_session_sleep); the next turn wakes the model first and reports
+ * how long the reload took. */
 #ifndef GLM_CHAT_SESSION_H
 #define GLM_CHAT_SESSION_H
 
@@ -16,7 +21,6 @@ struct chat_session_opts {
 	const struct cli_common *cli;      /* sampling overrides and -n */
 	const char *system_prompt;         /* NULL: none */
 	bool thinking;
-	int sleep_idle_seconds;            /* 0: never release the model */
 	bool autosave;                     /* save the session after every turn */
 	const char *model_name;            /* for the session file */
 };
@@ -24,17 +28,20 @@ struct chat_session_opts {
 enum cs_event_kind {
 	CS_LOAD_PROGRESS, CS_LOADED, CS_LOAD_FAILED, CS_TURN_BEGIN, CS_PIECE, CS_TURN_END,
 	CS_INFO, CS_ERROR,
+	CS_SLEEPING,                       /* the model's memory is released; text: a first-time note or "" */
+	CS_WAKING,                         /* a turn is reloading it */
+	CS_AWAKE,                          /* reloaded; text: "the model is loaded again in 1.2 s" */
 };
 
 struct cs_event {
 	enum cs_event_kind kind;
 	enum glm_channel channel;          /* TURN_BEGIN, PIECE */
-	char *text;                        /* PIECE, LOAD_FAILED, INFO, ERROR (owned) */
+	char *text;                        /* PIECE, LOAD_FAILED, INFO, ERROR, SLEEPING, AWAKE (owned) */
 	size_t len;
 	int tokens;                        /* PIECE: tokens in the batch */
 	float fraction;                    /* LOAD_PROGRESS */
 	enum glm_stop_reason stop;         /* TURN_END */
-	struct glm_stats stats;            /* LOADED, TURN_END */
+	struct glm_stats stats;            /* LOADED, TURN_END, SLEEPING, AWAKE */
 	struct cs_event *next;
 };
 
@@ -53,6 +60,8 @@ size_t chat_session_drain(struct chat_session *s, void (*fn)(const struct cs_eve
 
 bool chat_session_loaded(struct chat_session *s);
 bool chat_session_busy(struct chat_session *s);
+/* The template's thinking switch now (a loaded session sets it too). */
+bool chat_session_thinking(struct chat_session *s);
 /* Statistics now; false before the model is loaded. */
 bool chat_session_stats(struct chat_session *s, struct glm_stats *out);
 
@@ -65,6 +74,11 @@ int  chat_session_regen(struct chat_session *s, char *err, size_t errlen);
  * (malloc'd) to be edited and sent again. */
 int  chat_session_edit_last(struct chat_session *s, char **text, char *err, size_t errlen);
 void chat_session_cancel(struct chat_session *s);
+/* Release the model's memory (weights on the GPU and the cache; the
+ * conversation stays) until the next turn. The main loop calls it when the
+ * user has been idle long enough. 0, or -1 when there is nothing to do
+ * now (loading, a turn running, already asleep). */
+int  chat_session_sleep(struct chat_session *s);
 
 /* Settings (take effect at the next turn). */
 int  chat_session_clear(struct chat_session *s, char *err, size_t errlen);

@@ -1,6 +1,7 @@
 /* Shared command-line plumbing; see cli.h. */
 #include "config.h"
 #include "src/cli.h"
+#include "src/model_source.h"
 
 #include <errno.h>
 #include <math.h>
@@ -20,6 +21,10 @@ const char cli_common_help[] =
 	"      --seed N            sampling seed\n"
 	"      --temp T            temperature (0 = greedy)\n"
 	"      --top-p P, --top-k K, --min-p P, --repeat-penalty R, --presence-penalty P\n";
+
+const char cli_session_help[] =
+	"      --resume[=FILE]     continue the last saved session (or FILE)\n"
+	"      --sleep-idle-seconds N  free the model's memory after N idle seconds (0 = never)\n";
 
 void cli_common_init(struct cli_common *c)
 {
@@ -200,6 +205,14 @@ int cli_common_option(const char *cmd, int opt, const char *arg, struct cli_comm
 			return bad_value(cmd, "--top-k", arg);
 		c->top_k = (int)v;
 		return 1;
+	case OPT_RESUME:
+		c->resume = arg ? arg : "";
+		return 1;
+	case OPT_SLEEP_IDLE:
+		if (cli_parse_i64(arg, 0, INT32_MAX, &v))
+			return bad_value(cmd, "--sleep-idle-seconds", arg);
+		c->sleep_idle_seconds = (int)v;
+		return 1;
 	}
 	return 0;
 }
@@ -237,12 +250,20 @@ glm_engine *cli_open_engine(const struct cli_common *c)
 {
 	struct glm_engine_config cfg;
 	glm_engine *e = NULL;
-	char err[512];
+	char err[512], *path;
 
 	cli_engine_config(c, &cfg);
-	if (glm_engine_open(&cfg, &e, err, sizeof err)) {
+	if (model_source_resolve(c->model, &path, err, sizeof err)) {
 		cli_runtime_error("%s", err);
 		return NULL;
 	}
+	if (model_source_is_demo(c->model))
+		fprintf(stderr, "glmchat: %s\n", model_demo_notice);
+	cfg.model_path = path;          /* the engine keeps its own copy */
+	if (glm_engine_open(&cfg, &e, err, sizeof err)) {
+		cli_runtime_error("%s", err);
+		e = NULL;
+	}
+	free(path);
 	return e;
 }

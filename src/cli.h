@@ -16,6 +16,7 @@ enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 enum {
 	OPT_BACKEND = 1000, OPT_CTK, OPT_FA, OPT_SEED, OPT_TEMP, OPT_TOP_P, OPT_TOP_K, OPT_MIN_P,
 	OPT_REPEAT_PENALTY, OPT_PRESENCE_PENALTY,
+	OPT_RESUME, OPT_SLEEP_IDLE, OPT_PRINT_CONFIG,
 	OPT_COMMON_LAST = 1099,
 };
 
@@ -32,6 +33,9 @@ struct cli_common {
 	uint64_t seed;
 	float temp, top_p, min_p, repeat_penalty, presence_penalty;  /* NaN = unset */
 	int top_k;                    /* -1 = unset */
+	/* chat only (CLI_SESSION_LONGOPTS; the config file may set the second) */
+	const char *resume;           /* --resume[=FILE]: "" = the last session; NULL = not given */
+	int sleep_idle_seconds;       /* --sleep-idle-seconds N: 0 = never */
 };
 
 /* getopt_long entries for the common options; splice into a command's table. */
@@ -51,6 +55,11 @@ struct cli_common {
 	{"repeat-penalty", required_argument, 0, OPT_REPEAT_PENALTY}, \
 	{"presence-penalty", required_argument, 0, OPT_PRESENCE_PENALTY}
 #define CLI_COMMON_SHORTOPTS "m:c:t:n:"
+/* The chat's session options; cli_common_option handles them too. */
+#define CLI_SESSION_LONGOPTS \
+	{"resume", optional_argument, 0, OPT_RESUME}, \
+	{"sleep-idle-seconds", required_argument, 0, OPT_SLEEP_IDLE}
+extern const char cli_session_help[];
 /* Help text for the common options (one block, for --help output). */
 extern const char cli_common_help[];
 

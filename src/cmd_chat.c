@@ -1,8 +1,9 @@
-/* glmchat [chat]: the full-screen chat, or a plain line mode when stdin or
- * stdout is not a terminal. This file is the glue between the screen
- * (ui/ui.h, which knows nothing of the engine) and the engine's session
- * (src/chat_session.h): it turns the session's events into the screen's
- * events and the screen's commands into session calls. */
+/* glmchat [chat]: the full-screen chat, or the plain line mode
+ * (src/chat_plain.c) when stdin or stdout is not a terminal. This file is
+ * the glue between the screen (ui/ui.h, which knows nothing of the engine)
+ * and the engine's session (src/chat_session.h): it turns the session's
+ * events into the screen's events and the screen's commands into session
+ * calls. */
 #include "config.h"
 
 #include <errno.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "src/atomic_write.h"
+#include "src/chat_plain.h"
 #include "src/chat_session.h"
 #include "src/cli.h"
 #include "src/commands.h"
@@ -113,6 +115,17 @@ static void on_event(const struct cs_event *ev, void *user)
 	case CS_ERROR:
 		u.kind = UI_EV_ERROR;
 		break;
+	case CS_SLEEPING:
+		u.kind = UI_EV_SLEEPING;
+		to_ui_stats(&ev->stats, t->name, &u.stats);
+		break;
+	case CS_WAKING:
+		u.kind = UI_EV_WAKING;
+		break;
+	case CS_AWAKE:
+		u.kind = UI_EV_AWAKE;
+		to_ui_stats(&ev->stats, t->name, &u.stats);
+		break;
 	}
 	ui_event(t->ui, &u);
 }
@@ -152,6 +165,13 @@ static void cb_cancel(void *user)
 	chat_session_cancel(t->cs);
 }
 
+static int cb_idle(void *user)
+{
+	struct tui *t = user;
+
+	return chat_session_sleep(t->cs);
+}
+
 /* The conversation into the screen, after /load or --resume. */
 static void show_message(const struct glm_message *m, void *user)
 {
@@ -170,12 +190,16 @@ static void show_message(const struct glm_message *m, void *user)
 	ui_event(t->ui, &u);
 }
 
+/* The whole conversation and its thinking switch into the screen. */
 static void show_conversation(struct tui *t)
 {
 	struct ui_event u = { .kind = UI_EV_CLEAR };
 
 	ui_event(t->ui, &u);
 	chat_session_for_each(t->cs, show_message, t);
+	u.kind = UI_EV_THINKING;
+	u.on = chat_session_thinking(t->cs);
+	ui_event(t->ui, &u);
 }
 
 static int cb_command(void *user, const struct ui_command *cmd, char **text_out, char *msg, size_t msglen)
@@ -209,7 +233,7 @@ static int cb_command(void *user, const struct ui_command *cmd, char **text_out,
 		chat_session_set_thinking(t->cs, cmd->flag);
 		snprintf(msg, msglen, cmd->flag ? "thinking on: the model reasons before it answers"
 		                                : "thinking off: the model answers at once "
-		                                  "(hiding the reasoning display is Ctrl-T or /reasoning hide)");
+		                                  "(to hide only the reasoning display: /reasoning hide)");
 		break;
 	case UI_CMD_SET:
 		rc = chat_session_set_param(t->cs, ui_set_names[cmd->key], cmd->value, msg, msglen);
@@ -269,8 +293,17 @@ static char *history_path(void)
 	return p;
 }
 
-static int run_tui(struct chat_session *cs, const struct glmchat_config *cfg, bool thinking, bool mouse,
-                   const char *name, bool demo)
+static void saved_notice(struct chat_session *cs)
+{
+	char saved[4096];
+
+	chat_session_path(cs, saved, sizeof saved);
+	if (saved[0])
+		fprintf(stderr, "glmchat: the conversation is saved in %s (--resume continues it)\n", saved);
+}
+
+static int run_tui(struct chat_session *cs, const struct glmchat_config *cfg, int idle_seconds,
+                   bool mouse, const char *name, bool demo)
 {
 	struct ui_config uc;
 	struct ui_callbacks cb = { 0 };
@@ -283,7 +316,9 @@ static int run_tui(struct chat_session *cs, const struct glmchat_config *cfg, bo
 	uc.model_name = name;
 	uc.wake_fd = chat_session_wake_fd(cs);
 	uc.history_file = hist;
-	uc.thinking = thinking;
+	uc.thinking = chat_session_thinking(cs);
+	uc.idle_seconds = idle_seconds;
+	uc.status_note = demo ? model_demo_status : NULL;
 	uc.show_reasoning = cfg->show_reasoning;
 	uc.no_color = (nc && *nc) || (term && !strcmp(term, "dumb"));
 	uc.mouse = mouse;
@@ -301,6 +336,7 @@ static int run_tui(struct chat_session *cs, const struct glmchat_config *cfg, bo
 	cb.command = cb_command;
 	cb.wake = cb_wake;
 	cb.tick = cb_tick;
+	cb.idle = cb_idle;
 
 	if (ui_open(&uc, &cb, &t.ui, err, sizeof err)) {
 		/* a terminal curses cannot drive still gets the line mode */
@@ -319,169 +355,8 @@ static int run_tui(struct chat_session *cs, const struct glmchat_config *cfg, bo
 	chat_session_cancel(cs);
 	ui_close(t.ui);
 	free(hist);
-	{
-		char saved[4096];
-
-		chat_session_path(cs, saved, sizeof saved);
-		if (saved[0])
-			fprintf(stderr, "glmchat: the conversation is saved in %s (--resume continues it)\n", saved);
-	}
+	saved_notice(cs);
 	return rc;
-}
-
-/* ---- plain line mode ---- */
-
-struct plain {
-	bool out_tty, err_tty;
-	bool done, failed, loaded, answered;
-	int last_channel;
-};
-
-/* Model text to a terminal loses its control characters, so it cannot
- * move the cursor or change the terminal; to a pipe it goes as it is. */
-static void emit(FILE *f, const char *s, size_t n, bool tty)
-{
-	if (!tty) {
-		fwrite(s, 1, n, f);
-		return;
-	}
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (c < 0x20 && c != '\n' && c != '\t')
-			continue;
-		if (c == 0x7F)
-			continue;
-		fputc(c, f);
-	}
-}
-
-static void plain_event(const struct cs_event *ev, void *user)
-{
-	struct plain *p = user;
-
-	switch (ev->kind) {
-	case CS_LOADED:
-		p->loaded = true;
-		p->done = true;
-		break;
-	case CS_LOAD_FAILED:
-		cli_runtime_error("%s", ev->text ? ev->text : "cannot load the model");
-		p->failed = p->done = true;
-		break;
-	case CS_PIECE:
-		if (ev->channel == GLM_CHANNEL_ANSWER) {
-			emit(stdout, ev->text ? ev->text : "", ev->len, p->out_tty);
-			p->answered = p->answered || ev->len;
-			fflush(stdout);
-		} else {
-			emit(stderr, ev->text ? ev->text : "", ev->len, p->err_tty);
-		}
-		if (p->last_channel == GLM_CHANNEL_REASONING && ev->channel == GLM_CHANNEL_ANSWER)
-			fputc('\n', stderr);
-		p->last_channel = (int)ev->channel;
-		break;
-	case CS_TURN_END:
-		if (p->last_channel == GLM_CHANNEL_REASONING)
-			fputc('\n', stderr);
-		fputc('\n', stdout);
-		fflush(stdout);
-		p->done = true;
-		break;
-	case CS_INFO:
-		fprintf(stderr, "glmchat: %s\n", ev->text ? ev->text : "");
-		break;
-	case CS_ERROR:
-		cli_runtime_error("%s", ev->text ? ev->text : "generation failed");
-		p->failed = true;
-		break;
-	default:
-		break;
-	}
-}
-
-static void plain_wait(struct chat_session *cs, struct plain *p)
-{
-	p->done = false;
-	while (!p->done) {
-		struct pollfd pf = { chat_session_wake_fd(cs), POLLIN, 0 };
-		if (poll(&pf, 1, -1) < 0 && errno != EINTR)
-			break;
-		chat_session_drain(cs, plain_event, p);
-	}
-}
-
-/* Commands that mean something without a screen. */
-static int plain_command(struct chat_session *cs, const struct ui_command *cmd, bool *quit)
-{
-	char msg[512] = "";
-	int rc = 0;
-
-	switch (cmd->id) {
-	case UI_CMD_QUIT:
-		*quit = true;
-		break;
-	case UI_CMD_CLEAR:
-		rc = chat_session_clear(cs, msg, sizeof msg);
-		break;
-	case UI_CMD_SYSTEM:
-		if (cmd->text)
-			rc = chat_session_set_system(cs, cmd->text, msg, sizeof msg);
-		break;
-	case UI_CMD_THINK:
-		chat_session_set_thinking(cs, cmd->flag);
-		break;
-	case UI_CMD_SET:
-		rc = chat_session_set_param(cs, ui_set_names[cmd->key], cmd->value, msg, sizeof msg);
-		break;
-	default:
-		snprintf(msg, sizeof msg, "/%s needs the full-screen chat", ui_cmd_find(cmd->id)->name);
-		rc = -1;
-	}
-	if (rc)
-		fprintf(stderr, "glmchat: %s\n", msg);
-	return rc;
-}
-
-static int run_plain(struct chat_session *cs)
-{
-	struct plain p = { 0 };
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	bool quit = false;
-
-	p.out_tty = isatty(1);
-	p.err_tty = isatty(2);
-	p.last_channel = -1;
-	plain_wait(cs, &p);
-	if (!p.loaded)
-		return EXIT_RUNTIME;
-	while (!quit && (n = getline(&line, &cap, stdin)) > 0) {
-		struct ui_command cmd;
-		char err[512];
-		int r;
-
-		while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-			line[--n] = '\0';
-		if (line[strspn(line, " \t")] == '\0')
-			continue;
-		r = ui_cmd_parse(line, &cmd, err, sizeof err);
-		if (r == 0) {
-			plain_command(cs, &cmd, &quit);
-			ui_command_free(&cmd);
-			continue;
-		}
-		/* an unknown /word is a message: line mode reads text, not keys */
-		if (chat_session_send(cs, line[0] == '/' && line[1] == '/' ? line + 1 : line, err, sizeof err)) {
-			cli_runtime_error("%s", err);
-			p.failed = true;
-			break;
-		}
-		p.last_channel = -1;
-		plain_wait(cs, &p);
-	}
-	free(line);
-	return p.failed ? EXIT_RUNTIME : EXIT_OK;
 }
 
 /* ---- the command ---- */
@@ -513,8 +388,9 @@ int cmd_chat(int argc, char **argv)
 	struct cli_common cli;
 	struct chat_session_opts so;
 	struct chat_session *cs = NULL;
+	struct chat_plain_opts po = { 0 };
 	char err[1024], name[256], *path = NULL;
-	bool thinking, mouse = true, tty, demo;
+	bool thinking, no_think = false, mouse = true, tty, demo;
 	int opt, rc;
 
 	if ((rc = config_setup("chat", &cfg, &cli)))
@@ -537,6 +413,7 @@ int cmd_chat(int argc, char **argv)
 			return EXIT_OK;
 		case OPT_NO_THINK:
 			thinking = false;
+			no_think = true;
 			break;
 		case OPT_NO_MOUSE:
 			mouse = false;
@@ -565,8 +442,7 @@ int cmd_chat(int argc, char **argv)
 	so.cli = &cli;
 	so.system_prompt = cfg.system_prompt;
 	so.thinking = thinking;
-	so.sleep_idle_seconds = cli.sleep_idle_seconds;
-	so.autosave = tty;
+	so.autosave = true;             /* both modes: --resume finds the conversation */
 	so.model_name = display_name(path, name, sizeof name);
 	if (chat_session_create(&so, &cs, err, sizeof err)) {
 		free(path);
@@ -588,12 +464,20 @@ int cmd_chat(int argc, char **argv)
 			rc = cli_runtime_error("%s", err);
 			goto out;
 		}
+		/* the session's own switch, unless the command line says otherwise */
+		if (no_think)
+			chat_session_set_thinking(cs, false);
 	}
 	rc = -1;
 	if (tty)
-		rc = run_tui(cs, &cfg, thinking, mouse, name, demo);
-	if (rc < 0)
-		rc = run_plain(cs);
+		rc = run_tui(cs, &cfg, cli.sleep_idle_seconds, mouse, name, demo);
+	if (rc < 0) {
+		po.idle_seconds = cli.sleep_idle_seconds;
+		po.demo = demo;
+		rc = chat_plain_run(cs, &po);
+		if (isatty(2))
+			saved_notice(cs);
+	}
 out:
 	chat_session_destroy(cs);
 	free(path);

@@ -12,5 +12,8 @@ int cmd_render(int argc, char **argv);
 int cmd_logits(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_pull(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_print_config(int argc, char **argv);   /* glmchat [chat] --print-config */
 
 #endif

@@ -24,6 +24,8 @@ static const struct command commands[] = {
 	{"logits",     cmd_logits,     "evaluate ids and write every position's logits"},
 	{"generate",   cmd_generate,   "continue raw token ids"},
 	{"bench",      cmd_bench,      "measure prompt processing and generation speed"},
+	{"pull",       cmd_pull,       "download a model from Hugging Face (REPO[:QUANT])"},
+	{"list",       cmd_list,       "list the downloaded models"},
 };
 
 static void usage(FILE *out)
@@ -33,7 +35,8 @@ static void usage(FILE *out)
 	for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
 		fprintf(out, "  %-11s %s\n", commands[i].name, commands[i].summary);
 	fprintf(out, "\nRun 'glmchat COMMAND --help' for a command's options.\n"
-	             "glmchat --version prints the version.\n");
+	             "glmchat --print-config shows the chat's settings (config file and options).\n"
+	             "glmchat --version prints the version; man glmchat has the rest.\n");
 }
 
 int main(int argc, char **argv)
@@ -45,6 +48,13 @@ int main(int argc, char **argv)
 	if (argc >= 2 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
 		usage(stdout);
 		return EXIT_OK;
+	}
+	/* --print-config anywhere among the chat's options shows its settings. */
+	if (argc < 2 || argv[1][0] == '-' || !strcmp(argv[1], "chat")) {
+		int skip = argc >= 2 && !strcmp(argv[1], "chat");
+		for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+			if (!strcmp(argv[i], "--print-config"))
+				return cmd_print_config(argc - skip, argv + skip);
 	}
 	if (argc < 2 || argv[1][0] == '-')
 		return cmd_chat(argc, argv);   /* argv[0] stands in for "chat" */

@@ -221,9 +221,9 @@ static bool int_type(enum ggml_type t)
 	return t != GGML_TYPE_F32 && t != GGML_TYPE_F16 && t != GGML_TYPE_BF16;
 }
 
-static void test_gemv_plain(enum ggml_type t, bool q8)
+static void test_gemv_rows(enum ggml_type t, bool q8, int rows, int cols, bool legacy)
 {
-	const int rows = 37, cols = 768, n = 3;
+	const int n = 3;
 	size_t nb1;
 	uint8_t *w = random_matrix(t, rows, cols, &nb1);
 	double *W = ref_dequant(t, w, nb1, rows, cols);
@@ -263,13 +263,19 @@ static void test_gemv_plain(enum ggml_type t, bool q8)
 	g.y_count = n * rows;
 	g.y_tok = rows;
 	g.q8 = q8;
+	g.legacy = legacy;
 	int rc = glm_cuda_test_gemv(&g, err, sizeof err);
 	double e = rc ? INFINITY : rel_err(y, ref, n * rows);
-	ok(e <= (q8 ? 2e-2 : 1e-5), "gemv %s%s: 3 tokens after RMSNorm: rel err %.2e", ggml_type_name(t),
-	   q8 ? " int8 activations" : "", e);
+	ok(e <= (q8 ? 2e-2 : 1e-5), "gemv %s%s%s: 3 tokens × %d×%d after RMSNorm: rel err %.2e", ggml_type_name(t),
+	   q8 ? " int8 activations" : "", legacy ? " (legacy kernel)" : "", rows, cols, e);
 	if (rc)
 		diag("%s", err);
 	free(w); free(W); free(x); free(nw); free(y); free(ref);
+}
+
+static void test_gemv_plain(enum ggml_type t, bool q8)
+{
+	test_gemv_rows(t, q8, 37, 768, false);
 }
 
 /* The MoE shape: 2 tokens × (3 chosen experts of 6 + a shared one), GLU
@@ -655,6 +661,10 @@ int main(void)
 			test_gemv_moe(all_types[i], q8);
 			test_gemv_heads(all_types[i], q8);
 		}
+		/* rows longer than one staged tile (attn_output's 5120 columns), and
+		 * the legacy kernel kept as a reference */
+		test_gemv_rows(all_types[i], false, 19, 5120, false);
+		test_gemv_rows(all_types[i], false, 19, 5120, true);
 		test_gemm(all_types[i]);
 	}
 	test_attention();

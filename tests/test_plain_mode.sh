@@ -59,9 +59,46 @@ ok $? "a second line is a second turn after the first answer"
 cmp -s "$tmp/two" "$tmp/quit"
 ok $? "the line after /quit is not sent"
 
+# idle sleep (--sleep-idle-seconds): the timer runs while no line comes;
+# the next line reloads the model and the conversation goes on exactly as
+# without the nap
+(echo first; sleep 2.2; echo second) |
+	"$GLMCHAT" -m "$MODEL" --backend cpu -t 1 -n 6 --seed 2 --no-think --sleep-idle-seconds 1 \
+	>"$tmp/nap" 2>"$tmp/naperr"
+ok $? "with --sleep-idle-seconds 1 and a pause: exit 0"
+grep -q "memory is released" "$tmp/naperr" && grep -Eq "loaded again in [0-9]+\.[0-9] s" "$tmp/naperr"
+ok $? "the model sleeps in the pause and the reload time is reported on stderr"
+cmp -s "$tmp/nap" "$tmp/two"
+ok $? "after the reload the answers are those of the run without a pause"
+
+# sessions: plain mode saves them too, so --resume continues the conversation
+rm -rf "$tmp/data"
+chat 'first\n' "$tmp/r1"
+ls "$tmp"/data/glmchat/sessions/*.json >/dev/null 2>&1
+ok $? "the conversation is saved under XDG_DATA_HOME"
+printf 'second\n' | "$GLMCHAT" -m "$MODEL" --backend cpu -t 1 -n 6 --seed 2 --no-think --resume \
+	>"$tmp/r2" 2>"$tmp/err"
+ok $? "--resume in plain mode: exit 0"
+cat "$tmp/r1" "$tmp/r2" | cmp -s - "$tmp/two"
+ok $? "the resumed conversation answers as the uninterrupted one"
+[ "$(ls "$tmp"/data/glmchat/sessions/*.json | wc -l)" -eq 1 ] &&
+	[ "$(grep -o '"role"' "$tmp"/data/glmchat/sessions/*.json | wc -l)" -eq 4 ]
+ok $? "...and its file holds all four messages"
+
+# the demo model (no -m): its notice goes to stderr, the answer still to stdout
+echo hi | GLMCHAT_DEMO_MODEL="$MODEL" "$GLMCHAT" --backend cpu -t 1 -n 4 --no-think >"$tmp/out" 2>"$tmp/err"
+rc=$?
+[ "$rc" -eq 0 ] && grep -q 'demo model' "$tmp/err" && grep -q 'glmchat pull' "$tmp/err" && [ -s "$tmp/out" ]
+ok $? "the demo model: its notice on stderr, exit 0 (got $rc)"
+
 # empty input: nothing to do, exit 0
 "$GLMCHAT" -m "$MODEL" --backend cpu -t 1 -n 4 </dev/null >"$tmp/out" 2>"$tmp/err"
 ok $? "empty input exits 0"
+
+# a closed stdin is empty input too (and never read from the wrong file)
+to=; command -v timeout >/dev/null 2>&1 && to="timeout 60"
+$to "$GLMCHAT" -m "$MODEL" --backend cpu -t 1 -n 4 0<&- >"$tmp/out" 2>"$tmp/err"
+ok $? "a closed stdin: exit 0"
 
 # a model that does not load: exit 1, one line on stderr
 printf 'not a gguf' >"$tmp/bad.gguf"

@@ -31,7 +31,13 @@ int main(void)
 	is_int(parse("/think maybe", &c), -1, "/think maybe is an error");
 	is_int(parse("/think", &c), -1, "/think needs an argument");
 	ok(parse("/reasoning hide", &c) == 0 && c.id == UI_CMD_REASONING && !c.flag, "/reasoning hide");
-	ok(parse("/reasoning show", &c) == 0 && c.flag, "/reasoning show");
+	ok(parse("/reasoning show", &c) == 0 && c.flag && c.turn == 0, "/reasoning show: all answers");
+	ok(parse("/reasoning show 3", &c) == 0 && c.flag && c.turn == 3, "/reasoning show 3: answer 3");
+	ok(parse("/reasoning hide 12 ", &c) == 0 && !c.flag && c.turn == 12, "/reasoning hide 12");
+	is_int(parse("/reasoning show 0", &c), -1, "answers count from 1");
+	is_int(parse("/reasoning show two", &c), -1, "N must be a number");
+	is_int(parse("/reasoning show 2 3", &c), -1, "one N only");
+	is_int(parse("/think on 2", &c), -1, "/think takes no number");
 	ok(parse("/set temp 0.7", &c) == 0 && c.id == UI_CMD_SET && c.key == UI_SET_TEMP && c.value == 0.7,
 	   "/set temp 0.7");
 	ok(parse("/set top_k 40", &c) == 0 && c.key == UI_SET_TOP_K && c.value == 40, "/set top_k 40");

@@ -89,6 +89,26 @@ int main(void)
 	statusbar_format(&s, NULL, 0, 100, true, out, sizeof out);
 	ok(strstr(out, "gen -- t/s") && strstr(out, "ctx ?/?"), "before any statistics: placeholders");
 
+	/* idle sleep and the demo's standing note (issue 7) */
+	s = sample();
+	s.generating = false;
+	s.model_state = UI_MODEL_SLEEPING;
+	statusbar_format(&s, NULL, 0, 200, true, out, sizeof out);
+	ok(strncmp(out, " sleeping │ ", strlen(" sleeping │ ")) == 0, "asleep: the line starts with \"sleeping\"");
+	ok(strstr(out, "VRAM freed") && !strstr(out, "21.3G"), "...and the memory shows as freed");
+	statusbar_format(&s, NULL, 0, 12, true, out, sizeof out);
+	is_str(out, " sleeping   ", "12 cells: only \"sleeping\" is left");
+	s.model_state = UI_MODEL_WAKING;
+	statusbar_format(&s, NULL, 0, 200, false, out, sizeof out);
+	ok(strstr(out, "loading again") != NULL, "waking: \"loading again\"");
+	s = sample();
+	snprintf(s.note, sizeof s.note, "DEMO: random weights, text is noise");
+	statusbar_format(&s, spark, 20, 80, true, out, sizeof out);
+	diag("80 cells with a note: [%s]", out);
+	ok(strstr(out, "DEMO: random weights, text is noise") && strstr(out, "gen 52.3"),
+	   "80 cells keep the standing note and the speed");
+	ok(!strstr(out, "ttft"), "...dropping less important numbers for it");
+
 	sparkline(spark, 8, true, out, sizeof out);
 	is_str(out, "▁▂▃▄▅▆▇█", "sparkline of 1..8 rises one step per value");
 	{

@@ -1,10 +1,13 @@
 #!/bin/sh
 # The chat screen end to end: glmchat in a tmux pane with the tiny fixture
 # model on the CPU. Sends messages and watches them stream into the panes,
-# toggles the reasoning, resizes to 80x24, interrupts a generation and
-# carries on, quits with /quit, and checks that the terminal is back as it
-# was (stty) after every kind of exit: /quit, Ctrl-D, Ctrl-C twice,
-# SIGTERM, SIGHUP, SIGINT, a crash (SIGSEGV). Every wait is bounded.
+# toggles the reasoning (all of it, and one earlier answer's), resizes to
+# 80x24, interrupts a generation and carries on, quits with /quit, and
+# checks that the terminal is back as it was (stty) after every kind of
+# exit: /quit, Ctrl-D, Ctrl-C twice, SIGTERM, SIGHUP, SIGINT, a crash
+# (SIGSEGV). Then: the loading progress bar with the screen responsive,
+# idle sleep and the transparent reload, /load restoring the thinking
+# switch, /copy through OSC 52 and a clipboard tool. Every wait is bounded.
 # Prints TAP.
 GLMCHAT=${GLMCHAT:-src/glmchat}
 FIX=${GLMCHAT_FIXTURES:-tests/fixtures}
@@ -69,6 +72,7 @@ start() {
 		"env HOME='$tmp' XDG_CONFIG_HOME='$tmp/config' XDG_DATA_HOME='$tmp/data' \
 		 XDG_STATE_HOME='$tmp/state' LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=${TUI_TERM:-screen} \
 		 GLMCHAT_TEMPLATES='${GLMCHAT_TEMPLATES:-}' GLMCHAT_TEST_TOKEN_DELAY_MS=${DELAY:-0} \
+		 GLMCHAT_TEST_LOAD_DELAY_MS=${LOAD_DELAY:-0} ${EXTRA_ENV:-} \
 		 ${NO_COLOR:+NO_COLOR=1} GLMCHAT_ARGS='$*' sh '$tmp/run.sh'"
 }
 screen() { tm capture-pane -p -t t >"$tmp/screen" 2>/dev/null; }
@@ -128,8 +132,8 @@ ok $? "the turn ends with its token count in the header"
 grep -q '┊ ' "$tmp/screen"
 ok $? "the finished turn's reasoning stays visible, set apart"
 tm send-keys -t t C-t
-wait_for '▸ reasoning · [0-9]+ tokens · [0-9.]+ s'
-ok $? "Ctrl-T collapses the reasoning to one line"
+wait_for '▸ reasoning #1 · [0-9]+ tokens · [0-9.]+ s'
+ok $? "Ctrl-T collapses the reasoning to one numbered line"
 ! grep -q '┊ ' "$tmp/screen"
 ok $? "...and its text is hidden"
 tm send-keys -t t "/reasoning show" Enter
@@ -232,6 +236,130 @@ wait_for '^▌glm · 8 tokens' 100
 tm capture-pane -e -p -t t >"$tmp/color"
 ! grep -Eq "$(printf '\033')\\[([0-9;]*;)?(3[0-7]|4[0-7]|38;5|48;5)[;m]" "$tmp/color"
 ok $? "NO_COLOR: no colours at all"
+
+# ---- loading: a progress bar, and the screen answers meanwhile ----
+# GLMCHAT_TEST_LOAD_DELAY_MS holds each loading step, as a big file would
+LOAD_DELAY=1500 start -n 8
+wait_for 'loading model [█░]+ +[1-9][0-9]?%' 60
+ok $? "while the model loads (on the worker), a progress bar"
+grep -q '█' "$tmp/screen" && grep -q '░' "$tmp/screen"
+ok $? "...partly filled"
+tm send-keys -t t "typed early"
+wait_for '^› typed early' 10 && grep -q 'loading model' "$tmp/screen"
+ok $? "the input takes keys while the model loads"
+tm send-keys -t t Enter
+wait_for 'still loading' 10
+ok $? "...and Enter says the model is still loading"
+wait_for 'model loaded' 60
+wait_for '^› typed early' 10
+ok $? "once loaded, the message is still in the input"
+tm send-keys -t t Enter
+wait_for '^▌glm · 8 tokens' 100
+grep -q '^  typed early' "$tmp/screen"
+ok $? "...and Enter sends it"
+LOAD_DELAY=0
+
+# ---- idle sleep, one answer's reasoning, /load, /copy ----
+mkdir -p "$tmp/bin"
+cat >"$tmp/bin/xclip" <<EOS
+#!/bin/sh
+# a stand-in for the clipboard tool: what it is given goes to a file
+[ "\$1 \$2" = "-selection clipboard" ] || exit 2
+cat >"$tmp/clip"
+EOS
+chmod +x "$tmp/bin/xclip"
+rm -rf "$tmp/data" "$tmp/clip"
+# (the load delay makes the reload after the nap take a visible while)
+LOAD_DELAY=800 EXTRA_ENV="PATH='$tmp/bin:$PATH' DISPLAY=:77" start -n 8 --sleep-idle-seconds 1
+LOAD_DELAY=0 EXTRA_ENV=
+tm set-option -s set-clipboard on    # OSC 52 from the pane becomes a tmux buffer
+wait_for 'Type a message' 100
+tm send-keys -t t "Before the nap" Enter
+wait_for '^▌glm · 8 tokens' 100
+wait_for '^ sleeping │' 40
+ok $? "after a second without a key the status bar says sleeping"
+grep -q 'RAM freed' "$tmp/screen" && grep -q 'memory is released' "$tmp/screen"
+ok $? "...the memory shows as freed and a note says so"
+tm send-keys -t t "Tell me more" Enter
+wait_for '^ loading again │' 10 && grep -q 'loading the model again' "$tmp/screen"
+ok $? "while it reloads, the status bar and the rule line say so"
+wait_for 'the model is loaded again in [0-9]+\.[0-9] s' 100
+ok $? "the next message reloads the model and says how long it took"
+wait_for '^  ▾ reasoning #2 · [0-9]+ tokens' 100
+ok $? "...and is answered"
+# the same two messages without a nap, in plain mode: the same conversation
+printf 'Before the nap\nTell me more\n' | env HOME="$tmp" XDG_CONFIG_HOME="$tmp/config" \
+	XDG_DATA_HOME="$tmp/plaindata" XDG_STATE_HOME="$tmp/state" \
+	"$GLMCHAT" -m "$MODEL" --backend cpu -t 1 --seed 7 -n 8 >/dev/null 2>&1
+messages() {   # the session file's messages, as canonical JSON
+	python3 -c 'import json, sys
+print(json.dumps(json.load(open(sys.argv[1], errors="surrogateescape"))["messages"], sort_keys=True))' "$1"
+}
+if command -v python3 >/dev/null 2>&1; then
+	a=$(messages "$(ls "$tmp"/data/glmchat/sessions/*.json | head -1)")
+	b=$(messages "$(ls "$tmp"/plaindata/glmchat/sessions/*.json | head -1)")
+	[ -n "$a" ] && [ "$a" = "$b" ]
+	ok $? "the conversation is intact: it is the one a run without sleeping has"
+else
+	n=$((n + 1)); echo "ok $n # SKIP python3 is not installed (to compare the session files)"
+fi
+
+tm send-keys -t t "/reasoning hide" Enter
+wait_for '^  ▸ reasoning #2'
+grep -q '^  ▸ reasoning #1' "$tmp/screen"
+ok $? "/reasoning hide collapses every answer's reasoning"
+tm send-keys -t t "/reasoning show 1" Enter
+wait_for '^  ▾ reasoning #1'
+grep -q '^  ▸ reasoning #2' "$tmp/screen"
+ok $? "/reasoning show 1 opens the first answer's alone"
+tm send-keys -t t "/reasoning hide" Enter
+wait_for '^  ▸ reasoning #1'
+tm send-keys -t t M-Up
+wait_for '▸ reasoning #2 .*shows this one'
+ok $? "Alt-Up picks the last answer"
+tm send-keys -t t C-t
+wait_for '^  ▾ reasoning #2'
+grep -q '^  ▸ reasoning #1' "$tmp/screen"
+ok $? "...and Ctrl-T opens its reasoning alone"
+row=$(grep -n '^  ▸ reasoning #1' "$tmp/screen" | head -1 | cut -d: -f1)
+tm send-keys -t t -l "$(printf '\033[<0;5;%sM\033[<0;5;%sm' "$row" "$row")"
+wait_for '^  ▾ reasoning #1'
+ok $? "a click on the first answer's reasoning line opens it"
+
+tm send-keys -t t "/think off" Enter
+wait_for ' think off '
+tm send-keys -t t "Plain, please" Enter
+wait_for '^  Plain, please'
+wait_for 'Enter sends, Ctrl-J' 100
+ok $? "a third message, without thinking, is answered"
+tm send-keys -t t "/save napped" Enter
+wait_for 'saved to .*napped.json'
+tm send-keys -t t "/think on" Enter
+wait_for ' think on '
+tm send-keys -t t "/load napped" Enter
+wait_for 'loaded napped'
+grep -q ' think off ' "$tmp/screen"
+ok $? "/load shows the loaded session's thinking switch (off)"
+
+tm send-keys -t t "/copy" Enter
+wait_for 'copied the last answer \([0-9]+ bytes\) with xclip and OSC 52'
+ok $? "/copy uses OSC 52 and, with DISPLAY set, xclip"
+tm show-buffer >"$tmp/osc52" 2>/dev/null
+[ -s "$tmp/clip" ] && cmp -s "$tmp/clip" "$tmp/osc52"
+ok $? "...both got the same text"
+if command -v python3 >/dev/null 2>&1; then
+	python3 -c 'import json, sys
+m = json.load(open(sys.argv[1], errors="surrogateescape"))["messages"]
+want = m[-1]["content"].strip("\n ").encode("utf-8", "surrogateescape")
+sys.exit(0 if open(sys.argv[2], "rb").read() == want else 1)' "$tmp/data/glmchat/sessions/napped.json" "$tmp/clip"
+	ok $? "...the last answer"
+else
+	n=$((n + 1)); echo "ok $n # SKIP python3 is not installed (to read the session file)"
+fi
+tm send-keys -t t "/quit" Enter
+wait_exit
+[ "$(cat "$tmp/rc" 2>/dev/null)" = 0 ] && restored
+ok $? "/quit after all that: status 0, the terminal restored"
 
 echo "1..$n"
 [ "$failed" -eq 0 ]

@@ -209,7 +209,8 @@ int main(void)
 		is_int(styles[TS_ANSWER], 2, "the prose lines around it are answer text");
 		ok(e->n_lines && e->lines[1].style == TS_SUMMARY, "collapsed: one summary line for the reasoning");
 		tr_layout(e, 40, TR_REASONING_FULL);
-		ok(e->lines[1].style == TS_REASONING, "expanded: the reasoning's own lines");
+		ok(e->lines[1].style == TS_REASONING_HEAD && e->lines[2].style == TS_REASONING,
+		   "expanded: a head line, then the reasoning's own lines");
 		tr_layout(e, 12, TR_REASONING_FULL);
 		{
 			int fits = 1;

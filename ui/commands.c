@@ -13,11 +13,11 @@ const struct ui_cmd_def ui_cmd_table[] = {
 	{ "clear",     NULL,   UI_CMD_CLEAR,     UI_ARGS_NONE,     "/clear",               "start a new conversation" },
 	{ "system",    NULL,   UI_CMD_SYSTEM,    UI_ARGS_TEXT_OPT, "/system [TEXT]",       "set the system prompt (none: show it)" },
 	{ "think",     NULL,   UI_CMD_THINK,     UI_ARGS_ONOFF,    "/think on|off",        "let the model reason before answering (template switch)" },
-	{ "reasoning", NULL,   UI_CMD_REASONING, UI_ARGS_SHOWHIDE, "/reasoning show|hide", "show or collapse the reasoning (display only; Ctrl-T)" },
+	{ "reasoning", NULL,   UI_CMD_REASONING, UI_ARGS_SHOWHIDE, "/reasoning show|hide [N]", "show or collapse the reasoning of answer N, or all (display only; Ctrl-T)" },
 	{ "set",       NULL,   UI_CMD_SET,       UI_ARGS_SET,      "/set NAME VALUE",      "sampling: temp, top_p, top_k, min_p, max_tokens (-1: no limit)" },
 	{ "regen",     NULL,   UI_CMD_REGEN,     UI_ARGS_NONE,     "/regen",               "answer the last message again" },
 	{ "edit",      NULL,   UI_CMD_EDIT,      UI_ARGS_NONE,     "/edit",                "edit and resend the last message" },
-	{ "copy",      NULL,   UI_CMD_COPY,      UI_ARGS_NONE,     "/copy",                "copy the last answer (OSC 52)" },
+	{ "copy",      NULL,   UI_CMD_COPY,      UI_ARGS_NONE,     "/copy",                "copy the last answer (OSC 52, and wl-copy, xclip, xsel or pbcopy)" },
 	{ "save",      NULL,   UI_CMD_SAVE,      UI_ARGS_FILE_OPT, "/save [FILE]",         "save the conversation" },
 	{ "load",      NULL,   UI_CMD_LOAD,      UI_ARGS_FILE,     "/load FILE",           "load a saved conversation" },
 	{ "export",    NULL,   UI_CMD_EXPORT,    UI_ARGS_FILE,     "/export FILE.md",      "write the conversation as Markdown" },
@@ -167,11 +167,29 @@ int ui_cmd_parse(const char *line, struct ui_command *out, char *err, size_t err
 		const char *no = d->args == UI_ARGS_ONOFF ? "off" : "hide";
 
 		p = word(p, w, sizeof w);
-		if (*skip_space(p) || (strcmp(w, yes) && strcmp(w, no))) {
+		if (strcmp(w, yes) && strcmp(w, no)) {
 			snprintf(err, errlen, "usage: %s", d->usage);
 			return -1;
 		}
 		out->flag = !strcmp(w, yes);
+		if (d->args == UI_ARGS_SHOWHIDE && *skip_space(p)) {
+			/* one answer: its number, as the reasoning line shows it */
+			char *end;
+			long v;
+
+			p = word(p, w2, sizeof w2);
+			errno = 0;
+			v = strtol(w2, &end, 10);
+			if (errno || *end || end == w2 || v < 1 || v > 1000000 || *skip_space(p)) {
+				snprintf(err, errlen, "usage: %s (N: the answer's number, from 1)", d->usage);
+				return -1;
+			}
+			out->turn = (int)v;
+		}
+		if (*skip_space(p)) {
+			snprintf(err, errlen, "usage: %s", d->usage);
+			return -1;
+		}
 		return 0;
 	}
 	case UI_ARGS_SET:

@@ -18,7 +18,7 @@ enum ui_cmd_id {
 enum ui_cmd_args {
 	UI_ARGS_NONE,           /* nothing */
 	UI_ARGS_ONOFF,          /* on|off (flag) */
-	UI_ARGS_SHOWHIDE,       /* show|hide (flag) */
+	UI_ARGS_SHOWHIDE,       /* show|hide (flag) [N] (turn; 0 = all) */
 	UI_ARGS_SET,            /* NAME VALUE */
 	UI_ARGS_TEXT,           /* the rest of the line, required */
 	UI_ARGS_TEXT_OPT,       /* the rest of the line, optional */
@@ -40,6 +40,7 @@ enum ui_set_key { UI_SET_TEMP, UI_SET_TOP_P, UI_SET_TOP_K, UI_SET_MIN_P, UI_SET_
 struct ui_command {
 	enum ui_cmd_id id;
 	bool flag;                      /* on / show */
+	int turn;                       /* /reasoning show|hide N: answer N (0: all) */
 	enum ui_set_key key;            /* /set */
 	double value;                   /* /set: range-checked; integral for top_k, max_tokens */
 	char *text;                     /* /system, /save, /load, /export: malloc'd, or NULL */

@@ -45,6 +45,14 @@ static const char *const fn_keys[13] = {
 	"\033[19~", "\033[20~", "\033[21~", "\033[23~", "\033[24~",
 };
 
+void ui_key_name(const struct ui_key *k, char *buf, size_t n)
+{
+	if (k->kind == UI_KEY_FN)
+		snprintf(buf, n, "F%d", k->code);
+	else
+		snprintf(buf, n, "%s-%c", k->kind == UI_KEY_CTRL ? "Ctrl" : "Alt", k->code - 32);
+}
+
 static bool is_reasoning_key(const struct ui *ui, const char *k, size_t n)
 {
 	int code = ui->cfg.reasoning_key.code;
@@ -65,7 +73,8 @@ static bool key_is(const char *k, size_t n, const char *seq)
 	return strlen(seq) == n && !memcmp(k, seq, n);
 }
 
-/* SGR mouse report ESC [ < b ; x ; y M: the wheel scrolls. */
+/* SGR mouse report ESC [ < b ; x ; y M (press) or m (release): the wheel
+ * scrolls, a left click on a reasoning line opens or closes it. */
 static bool mouse_key(struct ui *ui, const char *k, size_t n)
 {
 	int b, x, y;
@@ -79,6 +88,8 @@ static bool mouse_key(struct ui *ui, const char *k, size_t n)
 		ui_scroll(ui, -3);
 	else if (b == 65)
 		ui_scroll(ui, 3);
+	else if (b == 0 && fin == 'M' && ui->overlay == OV_NONE)
+		ui_click_row(ui, y - 1);
 	return true;
 }
 
@@ -213,7 +224,12 @@ static bool own_key(struct ui *ui, const char *k, size_t n)
 		return true;
 	}
 	if (key_is(k, n, "\033[1;5F") || key_is(k, n, "\033[1;2F")) {
+		ui_forget_pick(ui);
 		ui_scroll_end(ui, false);
+		return true;
+	}
+	if (key_is(k, n, "\033[1;3A") || key_is(k, n, "\033[1;3B")) {   /* Alt-Up, Alt-Down */
+		ui_pick_turn(ui, k[5] == 'A' ? -1 : 1);
 		return true;
 	}
 	return false;

@@ -9,6 +9,7 @@ ui_libglmui_a_SOURCES = \
 	ui/transcript.c ui/transcript.h \
 	ui/term_restore.c ui/term_restore.h \
 	ui/input.c ui/keys.c ui/editor.c ui/screen.c ui/ui.c ui/ui_internal.h \
-	ui/page.c ui/page.h ui/help_view.c ui/stats_view.c ui/clipboard.c
+	ui/page.c ui/page.h ui/help_view.c ui/stats_view.c ui/clipboard.c \
+	ui/reasoning_view.c ui/events.c
 EXTRA_DIST += ui/gen_width.py
 UI_LIBS = ui/libglmui.a $(NCURSESW_LIBS) $(READLINE_LIBS)

@@ -6,6 +6,7 @@
 
 #include <curses.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <wchar.h>
 
@@ -128,7 +129,7 @@ static enum tr_reasoning_mode mode_for(const struct ui *ui, const struct tr_entr
 {
 	if (e == ui->cur)
 		return TR_REASONING_NONE;       /* it streams in the reasoning pane */
-	return ui->show_reasoning ? TR_REASONING_FULL : TR_REASONING_SUMMARY;
+	return tr_reasoning_mode(e, ui->show_reasoning);
 }
 
 static size_t layout_all(struct ui *ui, int width)
@@ -215,14 +216,29 @@ void ui_scroll_end(struct ui *ui, bool top)
 	ui->dirty = true;
 }
 
-static void toggle_key_name(const struct ui *ui, char *buf, size_t n)
+void ui_pin_view(struct ui *ui)
 {
-	const struct ui_key *k = &ui->cfg.reasoning_key;
+	int rows = ui->conv_rows > 0 ? ui->conv_rows : 10;
+	size_t total = layout_all(ui, COLS);
 
-	if (k->kind == UI_KEY_FN)
-		snprintf(buf, n, "F%d", k->code);
-	else
-		snprintf(buf, n, "%s-%c", k->kind == UI_KEY_CTRL ? "Ctrl" : "Alt", k->code - 32);
+	set_anchor(ui, view_top(ui, total, rows));
+	ui->follow = false;
+}
+
+void ui_scroll_to_entry(struct ui *ui, size_t index)
+{
+	int rows = ui->conv_rows > 0 ? ui->conv_rows : 10;
+	size_t total = layout_all(ui, COLS), top = view_top(ui, total, rows), start = 0;
+
+	if (index >= ui->tr.n)
+		return;
+	for (size_t i = 0; i < index; i++)
+		start += ui->tr.v[i]->n_lines;
+	ui->dirty = true;
+	if (start >= top && start + ui->tr.v[index]->n_lines <= top + (size_t)rows)
+		return;                 /* in view already: nothing jumps */
+	ui->follow = false;
+	set_anchor(ui, start);
 }
 
 static void draw_line(struct ui *ui, const struct tr_entry *e, const struct tr_line *l, int y, int width)
@@ -264,11 +280,16 @@ static void draw_line(struct ui *ui, const struct tr_entry *e, const struct tr_l
 		put_str(y, 2, 1, ui->unicode ? "┊" : ":", ui->attr[P_REASONING]);
 		screen_put_text(y, x, width - x, s, len, ui->attr[P_REASONING]);
 		break;
-	case TS_SUMMARY: {
+	case TS_SUMMARY:
+	case TS_REASONING_HEAD: {
+		/* the picked turn (Alt-Up/Down) stands out: the key acts on it */
+		bool open = l->style == TS_REASONING_HEAD, picked = e->turn == ui->sel_turn;
 		char key[16], buf[200];
-		toggle_key_name(ui, key, sizeof key);
-		snprintf(buf, sizeof buf, "%s %.*s  (%s shows)", ui->unicode ? "▸" : ">", (int)len, s, key);
-		put_str(y, x, width - x, buf, ui->attr[P_REASONING]);
+
+		ui_key_name(&ui->cfg.reasoning_key, key, sizeof key);
+		snprintf(buf, sizeof buf, "%s %.*s  (%s %s%s)", open ? (ui->unicode ? "▾" : "v") : (ui->unicode ? "▸" : ">"),
+		         (int)len, s, key, open ? "hides" : "shows", picked ? " this one" : "");
+		put_str(y, x, width - x, buf, ui->attr[P_REASONING] | (picked ? A_REVERSE : 0));
 		break;
 	}
 	case TS_NOTICE:
@@ -296,8 +317,13 @@ static size_t draw_conversation(struct ui *ui, int y0, int rows, int width)
 			abs += e->n_lines;
 			continue;
 		}
-		for (size_t j = top > abs ? top - abs : 0; j < e->n_lines && y < y0 + rows; j++)
-			draw_line(ui, e, &e->lines[j], y++, width);
+		for (size_t j = top > abs ? top - abs : 0; j < e->n_lines && y < y0 + rows; j++) {
+			const struct tr_line *l = &e->lines[j];
+			/* remember where the reasoning lines are, for clicks */
+			if (y < ui->n_row_turn && (l->style == TS_SUMMARY || l->style == TS_REASONING_HEAD))
+				ui->row_turn[y] = e->turn;
+			draw_line(ui, e, l, y++, width);
+		}
 		abs += e->n_lines;
 	}
 	if (ui->tr.n == 0 && rows > 2) {
@@ -334,7 +360,7 @@ static void draw_reasoning(struct ui *ui, int y0, int rows, int width)
 	double secs = tr_think_seconds(e, ui_now());
 	bool live = e->in_reasoning;
 
-	toggle_key_name(ui, key, sizeof key);
+	ui_key_name(&ui->cfg.reasoning_key, key, sizeof key);
 	fmt_count(e->n_reasoning, count, sizeof count);
 	if (rows == 1)
 		snprintf(head, sizeof head, "%s %s %s tokens, %.1f s  (%s shows)", ui->unicode ? "▸" : ">",
@@ -391,6 +417,8 @@ static void draw_rule(struct ui *ui, int y, int width, size_t below)
 	}
 	if (below)
 		snprintf(text, sizeof text, " %s %zu more lines (PgDn; Ctrl-End follows) ", ui->unicode ? "↓" : "v", below);
+	else if (ui->model_state == UI_MODEL_WAKING)
+		snprintf(text, sizeof text, " loading the model again (%.1f s) ", now - ui->wake_since);
 	else if (ui->state == UI_GENERATING && ui->cur && !ui->cur->n_reasoning && !ui->cur->n_answer)
 		snprintf(text, sizeof text, " reading the prompt (%.1f s): Esc or Ctrl-C stops ",
 		         now - ui->cur->t_start);
@@ -408,9 +436,11 @@ static void draw_rule(struct ui *ui, int y, int width, size_t below)
 
 static void draw_status(struct ui *ui, int y, int width)
 {
+	struct ui_stats st = ui->stats;
 	char line[2048];
 
-	statusbar_format(&ui->stats, ui->spark, ui->n_spark, width, ui->unicode, line, sizeof line);
+	st.model_state = ui->model_state;
+	statusbar_format(&st, ui->spark, ui->n_spark, width, ui->unicode, line, sizeof line);
 	fill_line(y, width, ui->attr[P_STATUS]);
 	put_str(y, 0, width, line, ui->attr[P_STATUS]);
 }
@@ -422,6 +452,15 @@ void screen_draw(struct ui *ui)
 
 	getmaxyx(stdscr, h, w);
 	erase();
+	if (h > ui->n_row_turn) {
+		int *v = realloc(ui->row_turn, (size_t)h * sizeof *v);
+		if (v) {
+			ui->row_turn = v;
+			ui->n_row_turn = h;
+		}
+	}
+	for (int r = 0; r < ui->n_row_turn; r++)
+		ui->row_turn[r] = 0;
 	if (h < 6 || w < 20) {
 		put_str(0, 0, w, "terminal too small", A_BOLD);
 		refresh();

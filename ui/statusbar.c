@@ -83,11 +83,13 @@ void sparkline(const double *v, int n, bool unicode, char *out, size_t outsize)
 }
 
 /* The fields, in the order they appear; `keep` ranks how long each
- * survives as the terminal narrows (0 goes last). */
-enum { F_GEN, F_SPARK, F_PP, F_TTFT, F_CTX, F_MEM, F_KV, F_BACKEND, F_MODEL, F_COUNT };
+ * survives as the terminal narrows (0 is never dropped). The state
+ * ("sleeping") and the standing note (the demo's warning) are empty most
+ * of the time; when they are not, they matter more than any number. */
+enum { F_STATE, F_NOTE, F_GEN, F_SPARK, F_PP, F_TTFT, F_CTX, F_MEM, F_KV, F_BACKEND, F_MODEL, F_COUNT };
 static const int keep[F_COUNT] = {
-	[F_GEN] = 0, [F_CTX] = 1, [F_SPARK] = 2, [F_MEM] = 3, [F_PP] = 4,
-	[F_TTFT] = 5, [F_BACKEND] = 6, [F_KV] = 7, [F_MODEL] = 8,
+	[F_STATE] = 0, [F_GEN] = 1, [F_NOTE] = 2, [F_CTX] = 3, [F_SPARK] = 4, [F_MEM] = 5,
+	[F_PP] = 6, [F_TTFT] = 7, [F_BACKEND] = 8, [F_KV] = 9, [F_MODEL] = 10,
 };
 
 /* Copy at most max_cells cells of s, ending with an ellipsis when cut. */
@@ -126,6 +128,18 @@ int statusbar_format(const struct ui_stats *s, const double *spark, int n_spark,
 	if (width < 1)
 		return 0;
 
+	switch (s->model_state) {
+	case UI_MODEL_SLEEPING:
+		snprintf(field[F_STATE], sizeof field[F_STATE], "sleeping");
+		break;
+	case UI_MODEL_WAKING:
+		snprintf(field[F_STATE], sizeof field[F_STATE], "loading again");
+		break;
+	default:
+		field[F_STATE][0] = '\0';
+	}
+	snprintf(field[F_NOTE], sizeof field[F_NOTE], "%s", s->note);
+
 	/* While generating the live rate leads; afterwards the turn's average. */
 	fmt_rate(s->generating ? s->gen_tps_recent : s->gen_tps, a, sizeof a);
 	fmt_rate(s->gen_tps, b, sizeof b);
@@ -154,7 +168,10 @@ int statusbar_format(const struct ui_stats *s, const double *spark, int n_spark,
 	snprintf(field[F_CTX], sizeof field[F_CTX], "ctx %s/%s", a, b);
 	fmt_bytes(s->mem_used, a, sizeof a);
 	fmt_bytes(s->mem_total, b, sizeof b);
-	snprintf(field[F_MEM], sizeof field[F_MEM], "%s %s/%s", s->mem_is_vram ? "VRAM" : "RAM", a, b);
+	if (s->model_state == UI_MODEL_AWAKE)
+		snprintf(field[F_MEM], sizeof field[F_MEM], "%s %s/%s", s->mem_is_vram ? "VRAM" : "RAM", a, b);
+	else
+		snprintf(field[F_MEM], sizeof field[F_MEM], "%s freed", s->mem_is_vram ? "VRAM" : "RAM");
 	snprintf(field[F_KV], sizeof field[F_KV], s->kv_type[0] ? "kv %s" : "%s", s->kv_type);
 	snprintf(field[F_BACKEND], sizeof field[F_BACKEND], "%s", s->backend);
 	clip(s->model, 24, unicode, field[F_MODEL], sizeof field[F_MODEL]);

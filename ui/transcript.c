@@ -47,6 +47,7 @@ void transcript_clear(struct transcript *t)
 	for (size_t i = 0; i < t->n; i++)
 		entry_free(t->v[i]);
 	t->n = 0;
+	t->turns = 0;
 }
 
 void transcript_free(struct transcript *t)
@@ -73,20 +74,75 @@ struct tr_entry *transcript_add(struct transcript *t, enum tr_kind kind, const c
 	if (!e)
 		return NULL;
 	e->kind = kind;
+	e->show = -1;
 	e->dirty = e->rdirty = true;
 	ui_stats_init(&e->stats);
 	if (buf_append(&e->text, text ? text : "", text ? len : 0)) {
 		entry_free(e);
 		return NULL;
 	}
+	if (kind == TR_ASSISTANT)
+		e->turn = ++t->turns;
 	t->v[t->n++] = e;
 	return e;
 }
 
 void transcript_pop(struct transcript *t)
 {
-	if (t->n)
-		entry_free(t->v[--t->n]);
+	if (!t->n)
+		return;
+	if (t->v[t->n - 1]->kind == TR_ASSISTANT)
+		t->turns--;
+	entry_free(t->v[--t->n]);
+}
+
+bool tr_has_reasoning(const struct tr_entry *e)
+{
+	return e->kind == TR_ASSISTANT && (e->n_reasoning != 0 || e->reasoning.n);
+}
+
+enum tr_reasoning_mode tr_reasoning_mode(const struct tr_entry *e, bool show_all)
+{
+	bool shown = e->show >= 0 ? e->show : show_all;
+
+	return shown ? TR_REASONING_FULL : TR_REASONING_SUMMARY;
+}
+
+size_t transcript_turn_index(const struct transcript *t, int n)
+{
+	for (size_t i = 0; i < t->n && n > 0; i++)
+		if (t->v[i]->kind == TR_ASSISTANT && t->v[i]->turn == n)
+			return i;
+	return t->n;
+}
+
+struct tr_entry *transcript_turn(const struct transcript *t, int n)
+{
+	size_t i = transcript_turn_index(t, n);
+
+	return i < t->n ? t->v[i] : NULL;
+}
+
+int transcript_step_turn(const struct transcript *t, int from, int dir, const struct tr_entry *skip)
+{
+	int n = from;
+
+	if (n <= 0 && dir > 0)
+		return 0;
+	if (n <= 0)
+		n = t->turns + 1;
+	for (n += dir > 0 ? 1 : -1; n >= 1 && n <= t->turns; n += dir > 0 ? 1 : -1) {
+		const struct tr_entry *e = transcript_turn(t, n);
+		if (e && e != skip && tr_has_reasoning(e))
+			return n;
+	}
+	return dir > 0 ? 0 : from;
+}
+
+void transcript_reasoning_follow_all(struct transcript *t)
+{
+	for (size_t i = 0; i < t->n; i++)
+		t->v[i]->show = -1;
 }
 
 struct tr_entry *transcript_last_assistant(struct transcript *t)
@@ -256,10 +312,10 @@ static void make_head(struct tr_entry *e)
 		e->head[0] = '\0';
 	}
 	if (e->kind == TR_ASSISTANT && e->n_reasoning < 0) {
-		snprintf(e->summary, sizeof e->summary, "reasoning (from the saved session)");
-	} else if (e->kind == TR_ASSISTANT && e->n_reasoning) {
+		snprintf(e->summary, sizeof e->summary, "reasoning #%d (from the saved session)", e->turn);
+	} else if (e->kind == TR_ASSISTANT) {
 		fmt_count(e->n_reasoning, n, sizeof n);
-		snprintf(e->summary, sizeof e->summary, "reasoning · %s tokens · %.1f s", n,
+		snprintf(e->summary, sizeof e->summary, "reasoning #%d · %s tokens · %.1f s", e->turn, n,
 		         tr_think_seconds(e, e->t_end));
 	}
 }
@@ -283,8 +339,9 @@ int tr_layout(struct tr_entry *e, int width, enum tr_reasoning_mode mode)
 		break;
 	case TR_ASSISTANT:
 		rc = push(e, TS_HEAD_ASSISTANT, SRC_HEAD, 0, 0, strlen(e->head));
-		if (!rc && e->n_reasoning && mode == TR_REASONING_SUMMARY)
-			rc = push(e, TS_SUMMARY, SRC_SUMMARY, 2, 0, strlen(e->summary));
+		if (!rc && tr_has_reasoning(e) && mode != TR_REASONING_NONE)
+			rc = push(e, mode == TR_REASONING_FULL ? TS_REASONING_HEAD : TS_SUMMARY, SRC_SUMMARY,
+			          2, 0, strlen(e->summary));
 		if (!rc && e->reasoning.n && mode == TR_REASONING_FULL)
 			rc = push_wrapped(e, e->reasoning.s, 0, e->reasoning.n, width, 4, TS_REASONING, SRC_REASONING);
 		if (!rc)

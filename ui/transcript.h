@@ -13,10 +13,12 @@
 
 enum tr_kind { TR_USER, TR_ASSISTANT, TR_SYSTEM, TR_NOTICE, TR_ERROR };
 
-/* How a line is painted. */
+/* How a line is painted. TS_SUMMARY is a collapsed turn's reasoning in
+ * one line, TS_REASONING_HEAD the line above an expanded one's. */
 enum tr_style {
 	TS_BLANK, TS_HEAD_USER, TS_USER, TS_HEAD_ASSISTANT, TS_ANSWER, TS_FENCE, TS_CODE,
 	TS_REASONING, TS_SUMMARY, TS_HEAD_SYSTEM, TS_SYSTEM, TS_NOTICE, TS_ERROR, TS_INTERRUPTED,
+	TS_REASONING_HEAD,
 };
 /* Where a line's text lives in its entry. */
 enum tr_src { SRC_NONE, SRC_TEXT, SRC_REASONING, SRC_HEAD, SRC_SUMMARY };
@@ -33,6 +35,8 @@ enum tr_reasoning_mode { TR_REASONING_NONE, TR_REASONING_SUMMARY, TR_REASONING_F
 
 struct tr_entry {
 	enum tr_kind kind;
+	int turn;                       /* assistant: 1 for the first answer, 2 ... */
+	signed char show;               /* its reasoning: -1 as the global switch, 0 collapsed, 1 shown */
 	struct tr_buf text;             /* message, answer or notice */
 	struct tr_buf reasoning;        /* assistant only */
 	char head[128];                 /* header line (laid out from the stats) */
@@ -56,6 +60,7 @@ struct tr_entry {
 struct transcript {
 	struct tr_entry **v;
 	size_t n, cap;
+	int turns;                      /* assistant entries */
 };
 
 void transcript_init(struct transcript *t);
@@ -68,6 +73,21 @@ struct tr_entry *transcript_add(struct transcript *t, enum tr_kind kind, const c
 void transcript_pop(struct transcript *t);
 /* The last assistant entry (or NULL). */
 struct tr_entry *transcript_last_assistant(struct transcript *t);
+
+/* Earlier turns' reasoning, shown or collapsed one turn at a time. */
+bool tr_has_reasoning(const struct tr_entry *e);
+/* How e's reasoning is shown: its own choice, else the global switch. */
+enum tr_reasoning_mode tr_reasoning_mode(const struct tr_entry *e, bool show_all);
+/* Assistant turn n (1-based), or NULL. */
+struct tr_entry *transcript_turn(const struct transcript *t, int n);
+/* Index in t->v of turn n's entry, or t->n. */
+size_t transcript_turn_index(const struct transcript *t, int n);
+/* The turn with reasoning before (dir < 0) or after (dir > 0) turn
+ * `from`, skipping `skip` (the one streaming): 0 for none. From 0, dir < 0
+ * starts at the last turn; past the last, 0 (no turn). */
+int  transcript_step_turn(const struct transcript *t, int from, int dir, const struct tr_entry *skip);
+/* Every turn follows the global switch again. */
+void transcript_reasoning_follow_all(struct transcript *t);
 
 /* Streaming into an assistant entry. */
 int  tr_append(struct tr_entry *e, enum ui_channel ch, const char *text, size_t len, int tokens, double now);

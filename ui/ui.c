@@ -1,5 +1,6 @@
-/* The screen's life: opening the terminal, the event loop, the events
- * from the glue, and what the user's lines and keys ask for. */
+/* The screen's life: opening the terminal, the event loop (with the idle
+ * timer), and what the user's lines ask for. The glue's events are
+ * events.c. */
 #include "ui/ui_internal.h"
 
 #include <curses.h>
@@ -101,6 +102,8 @@ int ui_open(const struct ui_config *cfg, const struct ui_callbacks *cb, struct u
 	ui->tty = 0;
 	ui_stats_init(&ui->stats);
 	snprintf(ui->stats.model, sizeof ui->stats.model, "%s", cfg->model_name ? cfg->model_name : "");
+	snprintf(ui->stats.note, sizeof ui->stats.note, "%s", cfg->status_note ? cfg->status_note : "");
+	ui->last_active = ui_now();
 
 	setlocale(LC_ALL, "");
 	ui->unicode = !strcmp(nl_langinfo(CODESET), "UTF-8");
@@ -157,6 +160,7 @@ void ui_close(struct ui *ui)
 	term_restore();
 	term_restore_release();
 	transcript_free(&ui->tr);
+	free(ui->row_turn);
 	free(ui->series);
 	free(ui->paste);
 	free(ui->restore_line);
@@ -172,130 +176,6 @@ void ui_emergency_restore(void)
 	term_restore_emergency();
 }
 
-/* ---- events from the glue ---- */
-
-static void merge_stats(struct ui *ui, const struct ui_stats *s)
-{
-	char model[sizeof ui->stats.model];
-
-	memcpy(model, ui->stats.model, sizeof model);
-	ui->stats = *s;
-	if (!ui->stats.model[0])
-		memcpy(ui->stats.model, model, sizeof model);
-}
-
-void ui_add_sample(struct ui *ui, const struct ui_stats *s, bool turn_end)
-{
-	double now = ui_now();
-	double tps = turn_end ? s->gen_tps : s->gen_tps_recent;
-
-	/* one sample per half second while generating, and one per turn, so
-	 * that turns too short to sample still show */
-	if (tps < 0 || (!turn_end && (!s->generating || now - ui->spark_t < 0.5)))
-		return;
-	ui->spark_t = now;
-	if (ui->n_spark == SPARK_MAX) {
-		memmove(ui->spark, ui->spark + 1, (SPARK_MAX - 1) * sizeof ui->spark[0]);
-		ui->n_spark--;
-	}
-	ui->spark[ui->n_spark++] = tps;
-	if (ui->n_series == ui->cap_series) {
-		size_t cap = ui->cap_series ? 2 * ui->cap_series : 256;
-		struct ui_sample *v = realloc(ui->series, cap * sizeof *v);
-		if (!v)
-			return;
-		ui->series = v;
-		ui->cap_series = cap;
-	}
-	ui->series[ui->n_series++] = (struct ui_sample){ now, tps, (double)s->mem_used };
-}
-
-static void add_history_entry(struct ui *ui, const struct ui_event *ev)
-{
-	struct tr_entry *e;
-
-	switch (ev->role) {
-	case UI_ROLE_USER:
-		transcript_add(&ui->tr, TR_USER, ev->text, ev->len);
-		break;
-	case UI_ROLE_SYSTEM:
-		transcript_add(&ui->tr, TR_SYSTEM, ev->text, ev->len);
-		break;
-	case UI_ROLE_ASSISTANT:
-		e = transcript_add(&ui->tr, TR_ASSISTANT, ev->text, ev->len);
-		if (e && ev->reasoning && ev->reasoning[0]) {
-			tr_append(e, UI_REASONING, ev->reasoning, strlen(ev->reasoning), 0, 0);
-			e->n_reasoning = -1;    /* not known: the tokens are gone */
-		}
-		if (e)
-			tr_finish(e, false, NULL, 0);
-		break;
-	}
-}
-
-void ui_event(struct ui *ui, const struct ui_event *ev)
-{
-	double now = ui_now();
-
-	switch (ev->kind) {
-	case UI_EV_LOAD_PROGRESS:
-		ui->load_fraction = ev->fraction;
-		break;
-	case UI_EV_LOADED:
-		merge_stats(ui, &ev->stats);
-		ui->state = UI_IDLE;
-		ui_hint(ui, "model loaded: type a message and press Enter");
-		break;
-	case UI_EV_LOAD_FAILED:
-		ui->state = UI_LOAD_FAILED;
-		ui_notice(ui, TR_ERROR, "cannot load the model: %.*s", (int)ev->len, ev->text ? ev->text : "");
-		break;
-	case UI_EV_TURN_BEGIN:
-		ui->cur = transcript_add(&ui->tr, TR_ASSISTANT, "", 0);
-		if (ui->cur) {
-			ui->cur->streaming = true;
-			ui->cur->t_start = now;
-			ui->cur->in_reasoning = ev->channel == UI_REASONING;
-		}
-		ui->state = UI_GENERATING;
-		ui->stats.generating = true;
-		break;
-	case UI_EV_PIECE:
-		if (ui->cur && tr_append(ui->cur, ev->channel, ev->text, ev->len, ev->tokens, now))
-			ui_hint(ui, "out of memory: the answer is cut short");
-		break;
-	case UI_EV_STATS:
-		merge_stats(ui, &ev->stats);
-		ui_add_sample(ui, &ev->stats, false);
-		break;
-	case UI_EV_TURN_END:
-		merge_stats(ui, &ev->stats);
-		ui_add_sample(ui, &ev->stats, true);
-		ui->stats.generating = false;
-		if (ui->cur)
-			tr_finish(ui->cur, ev->interrupted, &ev->stats, now);
-		ui->cur = NULL;
-		if (ui->state == UI_GENERATING)
-			ui->state = UI_IDLE;
-		break;
-	case UI_EV_INFO:
-		ui_notice(ui, TR_NOTICE, "%.*s", (int)ev->len, ev->text ? ev->text : "");
-		break;
-	case UI_EV_ERROR:
-		ui_notice(ui, TR_ERROR, "%.*s", (int)ev->len, ev->text ? ev->text : "");
-		break;
-	case UI_EV_CLEAR:
-		transcript_clear(&ui->tr);
-		ui->cur = NULL;
-		ui->follow = true;
-		break;
-	case UI_EV_HISTORY:
-		add_history_entry(ui, ev);
-		break;
-	}
-	ui->dirty = true;
-}
-
 /* ---- what the user asks for ---- */
 
 void ui_cancel(struct ui *ui)
@@ -305,12 +185,6 @@ void ui_cancel(struct ui *ui)
 	if (ui->cb.cancel)
 		ui->cb.cancel(ui->cb.user);
 	ui_hint(ui, "stopping: what was generated is kept");
-}
-
-void ui_toggle_reasoning(struct ui *ui)
-{
-	ui->show_reasoning = !ui->show_reasoning;
-	ui->dirty = true;
 }
 
 /* Put the refused line back into the input. */
@@ -333,6 +207,8 @@ static void pop_last_exchange(struct ui *ui, bool with_user)
 		}
 		transcript_pop(&ui->tr);
 	}
+	if (ui->sel_turn > ui->tr.turns)
+		ui->sel_turn = 0;
 	ui->follow = true;
 }
 
@@ -352,7 +228,8 @@ static void run_command(struct ui *ui, struct ui_command *cmd, const char *line)
 		ui->overlay_top = 0;
 		return;
 	case UI_CMD_REASONING:
-		ui->show_reasoning = cmd->flag;
+		if (ui_set_reasoning(ui, cmd->flag, cmd->turn, msg, sizeof msg))
+			ui_notice(ui, TR_ERROR, "%s", msg);
 		return;
 	case UI_CMD_QUIT:
 		ui->quit = true;
@@ -376,8 +253,10 @@ static void run_command(struct ui *ui, struct ui_command *cmd, const char *line)
 	if (!ui->cb.command)
 		return;
 	rc = ui->cb.command(ui->cb.user, cmd, &text, msg, sizeof msg);
-	if (rc == 0 && cmd->id == UI_CMD_REGEN)
+	if (rc == 0 && cmd->id == UI_CMD_REGEN) {
 		pop_last_exchange(ui, false);
+		ui->state = UI_GENERATING;      /* its events are on their way */
+	}
 	if (rc == 0 && cmd->id == UI_CMD_EDIT) {
 		pop_last_exchange(ui, true);
 		if (text)
@@ -398,6 +277,7 @@ void ui_submit(struct ui *ui, const char *line)
 
 	ui->follow = true;
 	ui->last_ctrl_c = 0;
+	ui_forget_pick(ui);
 	if (r < 0) {
 		ui_notice(ui, TR_ERROR, "%s", err);
 		keep_line(ui, line);
@@ -428,6 +308,8 @@ void ui_submit(struct ui *ui, const char *line)
 	}
 	if (ui->cb.send && ui->cb.send(ui->cb.user, line, msg, sizeof msg) == 0) {
 		transcript_add(&ui->tr, TR_USER, line, strlen(line));
+		/* busy from now: a sleeping model's reload comes before the turn */
+		ui->state = UI_GENERATING;
 		ui->hint_until = 0;
 		ui->hint[0] = '\0';
 	} else {
@@ -456,6 +338,38 @@ void ui_suspend(struct ui *ui)
 }
 
 /* ---- the loop ---- */
+
+void ui_touch(struct ui *ui)
+{
+	ui->last_active = ui_now();
+	ui->idle_asked = false;
+}
+
+/* Whether the idle timer runs, and in how many seconds (>= 0) it fires.
+ * It runs only while the chat waits for the user with the model in
+ * memory; any key, and the end of a turn, starts it again. */
+static bool idle_timer(const struct ui *ui, double now, double *in)
+{
+	double t;
+
+	if (ui->cfg.idle_seconds <= 0 || !ui->cb.idle || ui->idle_asked || ui->state != UI_IDLE ||
+	    ui->model_state != UI_MODEL_AWAKE)
+		return false;
+	t = ui->last_active + ui->cfg.idle_seconds - now;
+	*in = t > 0 ? t : 0;
+	return true;
+}
+
+static void idle_check(struct ui *ui, double now)
+{
+	double in;
+
+	if (!idle_timer(ui, now, &in) || in > 0)
+		return;
+	ui->idle_asked = true;
+	if (ui->cb.idle(ui->cb.user))
+		ui_touch(ui);           /* not now: try again after another while */
+}
 
 static void resize(struct ui *ui)
 {
@@ -495,6 +409,16 @@ static void on_signals(struct ui *ui, int fd)
 	}
 }
 
+/* The poll timeout is the soonest of several deadlines; wait < 0: none
+ * yet. One already past means at once. */
+static void sooner(double *wait, double t)
+{
+	if (t < 0)
+		t = 0;
+	if (*wait < 0 || t < *wait)
+		*wait = t;
+}
+
 int ui_run(struct ui *ui)
 {
 	double esc_since = 0, last_tick = 0;
@@ -503,22 +427,20 @@ int ui_run(struct ui *ui)
 	while (!ui->quit) {
 		struct pollfd p[3];
 		int np = 0, timeout = -1, wake_i = -1, sig_i = -1;
-		double now = ui_now(), wait = -1;
+		double now = ui_now(), wait = -1, t;
 
 		if (ui->dirty)
-			wait = FRAME_S - (now - ui->last_draw);
-		if (ui->state == UI_GENERATING || ui->state == UI_LOADING) {
-			double t = TICK_S - (now - last_tick);
-			wait = wait < 0 || t < wait ? t : wait;
-		}
-		if (esc_since) {
-			double t = ESC_WAIT_S - (now - esc_since);
-			wait = wait < 0 || t < wait ? t : wait;
-		}
-		if (ui->hint_until > now) {
-			double t = ui->hint_until - now;
-			wait = wait < 0 || t < wait ? t : wait;
-		}
+			sooner(&wait, FRAME_S - (now - ui->last_draw));
+		if (ui->state == UI_GENERATING || ui->state == UI_LOADING)
+			sooner(&wait, TICK_S - (now - last_tick));
+		if (esc_since)
+			sooner(&wait, ESC_WAIT_S - (now - esc_since));
+		if (ui->hint_until > now)
+			sooner(&wait, ui->hint_until - now);
+		if (idle_timer(ui, now, &t))
+			sooner(&wait, t);
+		if (wait > 3600)
+			wait = 3600;            /* a far timer (idle seconds) is waited in hours */
 		if (wait >= 0)
 			timeout = wait <= 0 ? 0 : (int)(wait * 1000) + 1;
 
@@ -542,6 +464,7 @@ int ui_run(struct ui *ui)
 			ssize_t n = read(ui->tty, buf, sizeof buf);
 
 			if (n > 0) {
+				ui_touch(ui);
 				input_feed(ui, buf, (size_t)n);
 				esc_since = input_pending_escape(ui) ? now : 0;
 			} else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
@@ -560,6 +483,7 @@ int ui_run(struct ui *ui)
 				ui->cb.tick(ui->cb.user);
 			ui->dirty = true;       /* the live timers move */
 		}
+		idle_check(ui, now);
 		if (ui->hint_until && now >= ui->hint_until) {
 			ui->hint_until = 0;
 			ui->hint[0] = '\0';

@@ -15,6 +15,9 @@ struct ui_command;              /* ui/commands.h */
 enum ui_channel { UI_REASONING = 0, UI_ANSWER = 1 };
 enum ui_role { UI_ROLE_USER, UI_ROLE_ASSISTANT, UI_ROLE_SYSTEM };
 
+/* Where the model's memory is: idle sleep releases it (--sleep-idle-seconds). */
+enum ui_model_state { UI_MODEL_AWAKE, UI_MODEL_SLEEPING, UI_MODEL_WAKING };
+
 /* A statistics snapshot, as the status bar shows it. Unknown numbers are
  * negative (or empty strings). */
 struct ui_stats {
@@ -28,6 +31,8 @@ struct ui_stats {
 	int64_t ctx_used, ctx_size;
 	int64_t mem_used, mem_total;    /* bytes */
 	bool mem_is_vram;               /* VRAM (CUDA) rather than RAM (CPU) */
+	enum ui_model_state model_state;        /* the screen fills this in */
+	char note[80];                  /* a standing note (the demo model's); may be empty */
 };
 void ui_stats_init(struct ui_stats *s);
 
@@ -43,6 +48,10 @@ enum ui_event_kind {
 	UI_EV_ERROR,            /* text */
 	UI_EV_CLEAR,            /* forget the transcript (/clear, /load) */
 	UI_EV_HISTORY,          /* role, text, reasoning: an earlier message (/load) */
+	UI_EV_THINKING,         /* on: the template's thinking switch changed (/load) */
+	UI_EV_SLEEPING,         /* the model's memory is released; text: a note or empty; stats */
+	UI_EV_WAKING,           /* a turn reloads it */
+	UI_EV_AWAKE,            /* reloaded; text: how long it took; stats */
 };
 
 struct ui_event {
@@ -55,6 +64,7 @@ struct ui_event {
 	int tokens;                     /* PIECE: tokens the text holds (pieces come batched) */
 	const char *reasoning;          /* HISTORY only; may be NULL */
 	bool interrupted;
+	bool on;                        /* THINKING */
 	struct ui_stats stats;
 };
 
@@ -75,6 +85,9 @@ struct ui_callbacks {
 	void (*wake)(void *user);
 	/* A few times a second while a turn runs: a chance to poll statistics. */
 	void (*tick)(void *user);
+	/* The user has been idle for idle_seconds: release the model's memory.
+	 * 0 when it will be (an UI_EV_SLEEPING follows), -1 when not now. */
+	int  (*idle)(void *user);
 };
 
 /* A key the user may choose for the reasoning toggle (default Ctrl-T). */
@@ -96,6 +109,8 @@ struct ui_config {
 	bool show_reasoning;            /* the reasoning pane starts open */
 	bool no_color;                  /* NO_COLOR or the like */
 	bool mouse;                     /* capture the wheel (off: terminal selection) */
+	int idle_seconds;               /* > 0: call idle() after this long without activity */
+	const char *status_note;        /* always in the status bar (the demo's warning); NULL: none */
 	struct ui_key reasoning_key;
 	struct ui_colors colors;
 };

@@ -27,6 +27,14 @@ struct ui {
 	enum ui_state state;
 	float load_fraction;
 	bool show_reasoning, thinking;
+	int sel_turn;                   /* the answer Alt-Up/Down picked (0: none): the
+	                                 * reasoning key then toggles its reasoning alone */
+
+	/* idle sleep: the timer lives here, in the main loop */
+	enum ui_model_state model_state;
+	double last_active;             /* last key, or the end of the last turn or load */
+	bool idle_asked;                /* idle() called since then */
+	double wake_since;              /* when the reload began */
 
 	struct ui_stats stats;          /* latest snapshot */
 	double spark[SPARK_MAX];        /* one sample per ~0.5 s while generating */
@@ -39,6 +47,9 @@ struct ui {
 	bool follow;
 	size_t top_entry, top_line;
 	int conv_rows;                  /* rows of the conversation pane at the last draw */
+	int *row_turn;                  /* per screen row at the last draw: the turn whose
+	                                 * reasoning line is there (0: none), for clicks */
+	int n_row_turn;
 
 	enum ui_overlay overlay;
 	int overlay_top;
@@ -74,9 +85,18 @@ void ui_hint(struct ui *ui, const char *fmt, ...) __attribute__((format(printf, 
 void ui_notice(struct ui *ui, enum tr_kind kind, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void ui_cancel(struct ui *ui);
 void ui_submit(struct ui *ui, const char *line);
-void ui_toggle_reasoning(struct ui *ui);
+void ui_touch(struct ui *ui);                   /* the user did something: the idle timer restarts */
 void ui_scroll(struct ui *ui, int lines);       /* negative: up */
 void ui_scroll_end(struct ui *ui, bool top);
+void ui_scroll_to_entry(struct ui *ui, size_t index);   /* unless it is in view already */
+void ui_pin_view(struct ui *ui);                /* stop following; keep what is shown where it is */
+
+/* reasoning_view.c: which turns' reasoning is shown */
+void ui_toggle_reasoning(struct ui *ui);        /* the key: the picked turn, else all */
+int  ui_set_reasoning(struct ui *ui, bool show, int turn, char *msg, size_t msglen);  /* turn 0: all */
+void ui_pick_turn(struct ui *ui, int dir);      /* Alt-Up (-1), Alt-Down (+1) */
+void ui_click_row(struct ui *ui, int row);      /* a click on a reasoning line toggles it */
+void ui_forget_pick(struct ui *ui);
 void ui_suspend(struct ui *ui);
 void ui_copy_last_answer(struct ui *ui);      /* clipboard.c */
 
@@ -86,6 +106,7 @@ void screen_draw(struct ui *ui);
 void screen_put_text(int y, int x, int max_cells, const char *s, size_t len, unsigned attr);
 
 /* input.c, keys.c */
+void ui_key_name(const struct ui_key *k, char *buf, size_t n);   /* "Ctrl-T", "Alt-R", "F2" */
 int  input_init(struct ui *ui);
 void input_done(struct ui *ui);
 void input_feed(struct ui *ui, const unsigned char *buf, size_t n);
