@@ -119,6 +119,7 @@ extern "C" int glm_backend_cuda_create_ex(const struct glm_model *m, const struc
 	int nb = cfg->max_batch > 0 ? cfg->max_batch : 512;
 	if (nb > 2048)
 		nb = 2048;
+	b->base.cfg.max_batch = nb;       // the engine splits prompts to what was allocated
 
 	if (CUDA_FAIL(cudaSetDevice(b->device), err, errlen))
 		goto fail;

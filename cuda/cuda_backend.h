@@ -24,6 +24,9 @@ struct glm_cuda_options {
 	bool exact;              /* f32 activations in every GEMV (true); false: int8
 	                            activations with dp4a where the weight type
 	                            allows, as llama.cpp's mmvq (~5e-2 on logits) */
+	bool staged_gemv;        /* the staged GEMV kernel (16-byte loads through shared
+	                            memory) instead of the first one (false: measured
+	                            slower, docs/PERF.md) */
 };
 void glm_cuda_options_default(struct glm_cuda_options *o);
 int glm_backend_cuda_create_ex(const struct glm_model *m, const struct glm_backend_config *cfg,

@@ -137,10 +137,12 @@ int cuda_scratch_init(cuda_backend *b, int nb, char *err, size_t errlen)
 
 // ---------------------------------------------------------------- GEMV path
 
-static gemv_args gv(const dtensor *W, int n, const float *x, int64_t x_tok, float *y, int64_t y_tok)
+static gemv_args gv(const cuda_backend *b, const dtensor *W, int n, const float *x, int64_t x_tok, float *y,
+                    int64_t y_tok)
 {
 	gemv_args a;
 	memset(&a, 0, sizeof a);
+	a.legacy = !b->opt.staged_gemv;
 	a.type = W->type;
 	a.ncols = (int)W->ne[0];
 	a.nrows = (int)W->ne[1];
@@ -185,24 +187,37 @@ static int attention_gemv(cuda_backend *b, const dlayer *L, uint8_t *cache, int 
 	const bool q8 = !b->opt.exact && d.D % 32 == 0 && d.Rq % 32 == 0;
 	TRY(rmsnorm(s->x, d.D, d.D, n, (const float *)L->attn_norm.d, eps, s->h, d.D, q8 ? s->xq : NULL, s->xd, st,
 	            err, errlen));
-	gemv_args a = gv(&L->attn_q_a, n, s->h, d.D, s->cq, d.Rq);
-	if (q8)
-		use_q8(b, &a);
-	TRY(gemv_launch(&a, st, err, errlen));
-	a = gv(&L->attn_kv_a_mqa, n, s->h, d.D, s->ckv, d.R + d.Dr);
-	if (q8)
-		use_q8(b, &a);
-	TRY(gemv_launch(&a, st, err, errlen));
+	gemv_args a = gv(b, &L->attn_q_a, n, s->h, d.D, s->cq, d.Rq);
+	if (n == 1 && L->attn_kv_a_mqa.type == L->attn_q_a.type &&
+	    L->attn_kv_a_mqa.nb[1] == L->attn_q_a.nb[1]) {
+		// decode: q_a and kv_a read the same input, so one launch does both
+		// (instance 1 is the extra matrix, its output at ckv)
+		a.per_tok = 2;
+		a.w_x = L->attn_kv_a_mqa.d;
+		a.nrows_x = d.R + d.Dr;
+		a.y_inst = s->ckv - s->cq;
+		if (q8)
+			use_q8(b, &a);
+		TRY(gemv_launch(&a, st, err, errlen));
+	} else {
+		if (q8)
+			use_q8(b, &a);
+		TRY(gemv_launch(&a, st, err, errlen));
+		a = gv(b, &L->attn_kv_a_mqa, n, s->h, d.D, s->ckv, d.R + d.Dr);
+		if (q8)
+			use_q8(b, &a);
+		TRY(gemv_launch(&a, st, err, errlen));
+	}
 	TRY(kv_store(s->ckv, d.R + d.Dr, (const float *)L->attn_kv_a_norm.d, eps_in, n, s->pos, &b->kv, cache, st,
 	             err, errlen));
 	TRY(rmsnorm(s->cq, d.Rq, d.Rq, n, (const float *)L->attn_q_a_norm.d, eps_in, s->cq, d.Rq, q8 ? s->xq : NULL,
 	            s->xd, st, err, errlen));
-	a = gv(&L->attn_q_b, n, s->cq, d.Rq, s->q, (int64_t)d.H * d.Dk);
+	a = gv(b, &L->attn_q_b, n, s->cq, d.Rq, s->q, (int64_t)d.H * d.Dk);
 	if (q8)
 		use_q8(b, &a);
 	TRY(gemv_launch(&a, st, err, errlen));
 	// q_abs[h] = W_kb[h]^T q_nope[h]: one instance per head
-	a = gv(&L->attn_k_b, n, s->q, (int64_t)d.H * d.Dk, s->qabs, (int64_t)d.H * d.R);
+	a = gv(b, &L->attn_k_b, n, s->q, (int64_t)d.H * d.Dk, s->qabs, (int64_t)d.H * d.R);
 	a.per_tok = a.n_sel = d.H;
 	a.x_inst = d.Dk;
 	a.y_inst = d.R;
@@ -255,7 +270,7 @@ static int attention_out_gemv(cuda_backend *b, const dlayer *L, int n, char *err
 {
 	const dims d = dims_of(b);
 	scratch *s = &b->s;
-	gemv_args a = gv(&L->attn_v_b, n, s->olat, (int64_t)d.H * d.R, s->o, (int64_t)d.H * d.Dv);
+	gemv_args a = gv(b, &L->attn_v_b, n, s->olat, (int64_t)d.H * d.R, s->o, (int64_t)d.H * d.Dv);
 	a.per_tok = a.n_sel = d.H;
 	a.x_inst = d.R;
 	a.y_inst = d.Dv;
@@ -264,7 +279,7 @@ static int attention_out_gemv(cuda_backend *b, const dlayer *L, int n, char *err
 		use_q8(b, &a);
 	}
 	TRY(gemv_launch(&a, b->stream, err, errlen));
-	a = gv(&L->attn_output, n, s->o, (int64_t)d.H * d.Dv, s->x, d.D);
+	a = gv(b, &L->attn_output, n, s->o, (int64_t)d.H * d.Dv, s->x, d.D);
 	a.accumulate = true;
 	if (!b->opt.exact && gemv_q8_ok(&a)) {
 		TRY(q8_input(b, s->o, (int64_t)n * d.H * d.Dv, err, errlen));
@@ -284,13 +299,13 @@ static int ffn_gemv(cuda_backend *b, const dlayer *L, int n, char *err, size_t e
 	TRY(rmsnorm(s->x, d.D, d.D, n, (const float *)L->ffn_norm.d, eps, s->h, d.D, q8 ? s->xq : NULL, s->xd, st,
 	            err, errlen));
 	if (!L->is_moe) {
-		gemv_args a = gv(&L->ffn_gate, n, s->h, d.D, s->act, d.F);
+		gemv_args a = gv(b, &L->ffn_gate, n, s->h, d.D, s->act, d.F);
 		a.w_up = L->ffn_up.d;
 		a.nb2_up = L->ffn_up.nb[2];
 		if (q8)
 			use_q8(b, &a);
 		TRY(gemv_launch(&a, st, err, errlen));
-		a = gv(&L->ffn_down, n, s->act, d.F, s->x, d.D);
+		a = gv(b, &L->ffn_down, n, s->act, d.F, s->x, d.D);
 		a.accumulate = true;
 		if (!b->opt.exact && gemv_q8_ok(&a)) {
 			TRY(q8_input(b, s->act, (int64_t)n * d.F, err, errlen));
@@ -298,7 +313,7 @@ static int ffn_gemv(cuda_backend *b, const dlayer *L, int n, char *err, size_t e
 		}
 		return gemv_launch(&a, st, err, errlen);
 	}
-	gemv_args a = gv(&L->ffn_gate_inp, n, s->h, d.D, s->rlog, d.E);
+	gemv_args a = gv(b, &L->ffn_gate_inp, n, s->h, d.D, s->rlog, d.E);
 	TRY(gemv_launch(&a, st, err, errlen));
 	TRY(moe_topk(s->rlog, (const float *)L->exp_probs_b.d, n, d.E, d.K, b->hp.gating, b->hp.expert_weights_norm,
 	             b->hp.expert_weights_scale, s->eids, s->ew, st, err, errlen));
@@ -308,7 +323,7 @@ static int ffn_gemv(cuda_backend *b, const dlayer *L, int n, char *err, size_t e
 	const bool sh_fused = sh && L->ffn_gate_shexp.type == L->ffn_gate_exps.type &&
 	                      L->ffn_gate_shexp.nb[1] == L->ffn_gate_exps.nb[1];
 	const int64_t act_tok = (int64_t)d.P * d.Fe;
-	a = gv(&L->ffn_gate_exps, n, s->h, d.D, s->act, act_tok);
+	a = gv(b, &L->ffn_gate_exps, n, s->h, d.D, s->act, act_tok);
 	a.w_up = L->ffn_up_exps.d;
 	a.nb2_up = L->ffn_up_exps.nb[2];
 	a.per_tok = sh_fused ? d.K + 1 : d.K;
@@ -321,7 +336,7 @@ static int ffn_gemv(cuda_backend *b, const dlayer *L, int n, char *err, size_t e
 		use_q8(b, &a);
 	TRY(gemv_launch(&a, st, err, errlen));
 	if (sh && !sh_fused) {
-		a = gv(&L->ffn_gate_shexp, n, s->h, d.D, s->act + (int64_t)d.K * d.Fe, act_tok);
+		a = gv(b, &L->ffn_gate_shexp, n, s->h, d.D, s->act + (int64_t)d.K * d.Fe, act_tok);
 		a.w_up = L->ffn_up_shexp.d;
 		if (q8)
 			use_q8(b, &a);
@@ -330,7 +345,7 @@ static int ffn_gemv(cuda_backend *b, const dlayer *L, int n, char *err, size_t e
 	// down: weighted sum of the chosen experts (+ shared), added to the stream
 	const bool shd_fused = sh && L->ffn_down_shexp.type == L->ffn_down_exps.type &&
 	                       L->ffn_down_shexp.nb[1] == L->ffn_down_exps.nb[1];
-	a = gv(&L->ffn_down_exps, n, s->act, act_tok, s->x, d.D);
+	a = gv(b, &L->ffn_down_exps, n, s->act, act_tok, s->x, d.D);
 	a.per_tok = shd_fused ? d.K + 1 : d.K;
 	a.n_sel = d.K;
 	a.ids = s->eids;
@@ -346,7 +361,7 @@ static int ffn_gemv(cuda_backend *b, const dlayer *L, int n, char *err, size_t e
 	}
 	TRY(gemv_launch(&a, st, err, errlen));
 	if (sh && !shd_fused) {
-		a = gv(&L->ffn_down_shexp, n, s->act + (int64_t)d.K * d.Fe, act_tok, s->x, d.D);
+		a = gv(b, &L->ffn_down_shexp, n, s->act + (int64_t)d.K * d.Fe, act_tok, s->x, d.D);
 		a.accumulate = true;
 		if (q8d && gemv_q8_ok(&a)) {
 			// the shared expert's inputs sit at an offset inside the quantized buffer
@@ -443,7 +458,7 @@ static int ffn_gemm(cuda_backend *b, const dlayer *L, int n, char *err, size_t e
 	}
 	// routing in f32 (a near tie must choose as the reference does)
 	TRY(rmsnorm(s->x, d.D, d.D, n, (const float *)L->ffn_norm.d, eps, s->h, d.D, NULL, NULL, st, err, errlen));
-	gemv_args a = gv(&L->ffn_gate_inp, n, s->h, d.D, s->rlog, d.E);
+	gemv_args a = gv(b, &L->ffn_gate_inp, n, s->h, d.D, s->rlog, d.E);
 	TRY(gemv_launch(&a, st, err, errlen));
 	TRY(moe_topk(s->rlog, (const float *)L->exp_probs_b.d, n, d.E, d.K, b->hp.gating, b->hp.expert_weights_norm,
 	             b->hp.expert_weights_scale, s->eids, s->ew, st, err, errlen));
@@ -499,7 +514,7 @@ static int output_logits(cuda_backend *b, int n, bool all, bool use_gemm, float 
 		const bool q8 = !b->opt.exact && d.D % 32 == 0;
 		TRY(rmsnorm(s->x + (int64_t)(n - 1) * d.D, d.D, d.D, 1, (const float *)b->output_norm.d, b->hp.rms_eps, s->h,
 		            d.D, q8 ? s->xq : NULL, s->xd, st, err, errlen));
-		gemv_args a = gv(&b->output, 1, s->h, d.D, s->logits, d.V);
+		gemv_args a = gv(b, &b->output, 1, s->h, d.D, s->logits, d.V);
 		if (q8)
 			use_q8(b, &a);
 		TRY(gemv_launch(&a, st, err, errlen));
@@ -512,7 +527,7 @@ static int output_logits(cuda_backend *b, int n, bool all, bool use_gemm, float 
 			const int nt = n - t0 < nbl ? n - t0 : nbl;
 			TRY(rmsnorm(s->x + (int64_t)t0 * d.D, d.D, d.D, nt, (const float *)b->output_norm.d, b->hp.rms_eps, s->h,
 			            d.D, NULL, NULL, st, err, errlen));
-			gemv_args a = gv(&b->output, nt, s->h, d.D, s->logits, d.V);
+			gemv_args a = gv(b, &b->output, nt, s->h, d.D, s->logits, d.V);
 			TRY(gemv_launch(&a, st, err, errlen));
 			if (CUDA_FAIL(cudaMemcpyAsync(out + (size_t)t0 * d.V, s->logits, sizeof(float) * nt * d.V,
 			                              cudaMemcpyDeviceToHost, st), err, errlen))

@@ -71,6 +71,7 @@ extern "C" int glm_cuda_test_gemv(const struct glm_cuda_gemv_test *t, char *err,
 	a.y_inst = t->y_inst;
 	a.sum = t->sum;
 	a.accumulate = t->accumulate;
+	a.legacy = !t->staged;
 	if (!(a.w = P.up<uint8_t>(t->w, t->w_bytes, err, errlen)))
 		return -1;
 	if (t->w_up && !(a.w_up = P.up<uint8_t>(t->w_up, t->w_bytes, err, errlen)))
@@ -219,4 +220,9 @@ extern "C" int glm_cuda_test_topk(const float *logits, const float *bias, int n,
 	if (finish(ids, di, sizeof(int) * n * k, err, errlen))
 		return -1;
 	return finish(weights, dw, sizeof(float) * n * k, err, errlen);
+}
+
+extern "C" int glm_cuda_test_mem_info(size_t *free_b, size_t *total_b)
+{
+	return cudaMemGetInfo(free_b, total_b) == cudaSuccess ? 0 : -1;
 }

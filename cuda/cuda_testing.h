@@ -37,6 +37,7 @@ struct glm_cuda_gemv_test {
 	bool sum, accumulate;
 	const float *scale;             /* n_tok * n_sel, or NULL */
 	bool q8;                        /* int8 activations (x_count % 32 == 0) */
+	bool staged;                    /* the staged GEMV kernel instead of the default one */
 };
 int glm_cuda_test_gemv(const struct glm_cuda_gemv_test *t, char *err, size_t errlen);
 
@@ -65,6 +66,9 @@ bool glm_cuda_test_fused_supported(int G, int R, int Dr, int kv_type);
 /* Router choice: ids and weights (n × k) from logits (n × E). */
 int glm_cuda_test_topk(const float *logits, const float *bias, int n, int E, int k, int gating, bool norm,
                        float scale, int *ids, float *weights, char *err, size_t errlen);
+
+/* Free and total memory of the current device (cudaMemGetInfo). */
+int glm_cuda_test_mem_info(size_t *free_b, size_t *total_b);
 
 #ifdef __cplusplus
 }

@@ -96,11 +96,11 @@ static __global__ void __launch_bounds__(GEMV_WARPS * WARP) gemv_kernel(gemv_arg
 	const int warp = threadIdx.x / WARP, lane = threadIdx.x % WARP;
 	const int wpr = GEMV_WARPS / rpb, rl = warp / wpr, wr = warp % wpr;
 	const int row = blockIdx.x * rpb + rl;
-	const bool valid = row < a.nrows;
 	const int npieces = a.ncols / qt<T>::QK * qt<T>::NP;
 	const int t = a.sum ? blockIdx.y : blockIdx.y / a.per_tok;
 	const int j0 = a.sum ? 0 : blockIdx.y % a.per_tok;
 	const int j1 = a.sum ? a.per_tok : j0 + 1;
+	const bool valid = row < (j0 >= a.n_sel && a.nrows_x ? a.nrows_x : a.nrows);
 
 	float out = 0.0f;
 	for (int j = j0; j < j1; j++) {
@@ -153,6 +153,192 @@ static __global__ void __launch_bounds__(GEMV_WARPS * WARP) gemv_kernel(gemv_arg
 	}
 }
 
+// ---- the staged kernel (an option: glm_cuda_options.staged_gemv; correct,
+// but measured slower on the H200, 138 vs 155 tok/s). A warp copies whole blocks of its row
+// (tiles of up to STAGE_BYTES) from global memory into shared memory with
+// 16-byte loads, all of them issued before the first is used (and both
+// matrices' in GLU mode), then decodes the pieces from shared memory. The
+// legacy kernel above loaded 4 bytes per lane and used each load at once,
+// so too few bytes were in flight to reach the memory bandwidth.
+#define STAGE_BYTES 2048
+#define STAGE_CHUNKS (STAGE_BYTES / 16 + 2)   // + a misaligned head and tail
+#define STAGE_PER_LANE ((STAGE_CHUNKS + WARP - 1) / WARP)
+
+// The 16-byte chunks covering [src, src + n) into registers. The first and
+// last chunk may reach up to 15 bytes outside the span: an aligned 16-byte
+// chunk that holds a valid byte never crosses a page, and the weights sit
+// in one device buffer.
+struct stage_regs {
+	uint4 r[STAGE_PER_LANE];
+};
+static __device__ __forceinline__ void stage_load(const uint8_t *src, int n, int lane, stage_regs *s)
+{
+	const uint4 *g = (const uint4 *)((uintptr_t)src & ~(uintptr_t)15);
+	const int nc = ((int)((uintptr_t)src & 15) + n + 15) >> 4;
+#pragma unroll
+	for (int k = 0; k < STAGE_PER_LANE; k++) {
+		const int c = lane + k * WARP;
+		if (c < nc)
+			s->r[k] = __ldg(g + c);
+	}
+}
+static __device__ __forceinline__ const uint8_t *stage_store(const uint8_t *src, int n, int lane,
+                                                             const stage_regs *s, uint4 *dst)
+{
+	const int nc = ((int)((uintptr_t)src & 15) + n + 15) >> 4;
+#pragma unroll
+	for (int k = 0; k < STAGE_PER_LANE; k++) {
+		const int c = lane + k * WARP;
+		if (c < nc)
+			dst[c] = s->r[k];
+	}
+	return (const uint8_t *)dst + ((uintptr_t)src & 15);
+}
+
+// Σ over the pieces of nb staged blocks (values of block b at x + b*QK).
+template <int T>
+static __device__ __forceinline__ void tile_dot(const uint8_t *sw, const uint8_t *su, const float *x, int nb,
+                                                int lane, float *acc, float *accu)
+{
+	typedef qt<T> Q;
+	float a = *acc, u = *accu;
+#pragma unroll 2
+	for (int p = lane; p < nb * Q::NP; p += WARP) {
+		const int blk = p / Q::NP, pi = p % Q::NP;
+		const float *xb = x + blk * Q::QK;
+		float4 xr[Q::NRUN];
+#pragma unroll
+		for (int r = 0; r < Q::NRUN; r++)
+			xr[r] = __ldg((const float4 *)(xb + Q::run_start(pi, r)));
+		Q::piece(sw + blk * Q::BB, pi, [&](int k, float v) { a = fmaf(v, f4get(xr[k >> 2], k & 3), a); });
+		if (su)
+			Q::piece(su + blk * Q::BB, pi, [&](int k, float v) { u = fmaf(v, f4get(xr[k >> 2], k & 3), u); });
+	}
+	*acc = a;
+	*accu = u;
+}
+
+// The matrix of instance (t, j) and its up half (GLU), at row `row`.
+static __device__ __forceinline__ void inst_rows(const gemv_args &a, int t, int j, int row, const uint8_t **w,
+                                                 const uint8_t **wu)
+{
+	*wu = NULL;
+	if (j < a.n_sel) {
+		const int slab = a.ids ? a.ids[t * a.n_sel + j] : j;
+		*w = a.w + (size_t)slab * a.nb2;
+		if (a.w_up)
+			*wu = a.w_up + (size_t)slab * a.nb2_up;
+	} else {
+		*w = a.w_x;
+		*wu = a.w_x_up;
+	}
+	*w += (size_t)row * a.nb1;
+	if (*wu)
+		*wu += (size_t)row * a.nb1;
+}
+
+// Same grid and results as gemv_kernel (f32 activations). The wpr warps of
+// a row split it into tiles; in sum mode without GLU they split the
+// (instance, tile) items instead, each scaled by its instance's weight, so
+// the chosen experts' down rows are read in parallel. Partial sums are
+// added in a fixed order: results are the same on every run.
+template <int T>
+static __global__ void __launch_bounds__(GEMV_WARPS * WARP) gemv_staged_kernel(gemv_args a, int rpb)
+{
+	typedef qt<T> Q;
+	__shared__ uint4 stage[GEMV_WARPS][2][STAGE_CHUNKS];
+	__shared__ float red[GEMV_WARPS][2];
+	const int warp = threadIdx.x / WARP, lane = threadIdx.x % WARP;
+	const int wpr = GEMV_WARPS / rpb, rl = warp / wpr, wr = warp % wpr;
+	const int row = blockIdx.x * rpb + rl;
+	const int nblk = a.ncols / Q::QK;
+	const int t = a.sum ? blockIdx.y : blockIdx.y / a.per_tok;
+	const int j0 = a.sum ? 0 : blockIdx.y % a.per_tok;
+	const int j1 = a.sum ? a.per_tok : j0 + 1;
+	const bool valid = row < (j0 >= a.n_sel && a.nrows_x ? a.nrows_x : a.nrows);
+	const bool items = a.sum && !a.w_up;   // warps split (instance, tile) items
+	int tb = STAGE_BYTES / Q::BB;          // blocks per tile
+	if (!items && tb * wpr > nblk)
+		tb = (nblk + wpr - 1) / wpr;
+	const int ntile = (nblk + tb - 1) / tb;
+	uint4 *s0 = stage[warp][0], *s1 = stage[warp][1];
+
+	float out = 0.0f;
+	if (items) {
+		float part = 0.0f;
+		if (valid) {
+			for (int it = wr; it < (j1 - j0) * ntile; it += wpr) {
+				const int j = j0 + it / ntile, b0 = (it % ntile) * tb, nb = min(tb, nblk - b0);
+				const uint8_t *w, *wu;
+				inst_rows(a, t, j, row, &w, &wu);
+				w += (size_t)b0 * Q::BB;
+				stage_regs r0;
+				stage_load(w, nb * Q::BB, lane, &r0);
+				__syncwarp();
+				const uint8_t *sw = stage_store(w, nb * Q::BB, lane, &r0, s0);
+				__syncwarp();
+				const int64_t xo = (int64_t)t * a.x_tok + (int64_t)j * a.x_inst + (int64_t)b0 * Q::QK;
+				float acc = 0.0f, dummy = 0.0f;
+				tile_dot<T>(sw, NULL, a.x + xo, nb, lane, &acc, &dummy);
+				part += (j < a.n_sel && a.scale ? a.scale[t * a.n_sel + j] : 1.0f) * acc;
+			}
+		}
+		part = warp_sum(part);
+		if (lane == 0)
+			red[warp][0] = part;
+		__syncthreads();
+		for (int i = 0; i < wpr; i++)
+			out += red[rl * wpr + i][0];
+	} else {
+		for (int j = j0; j < j1; j++) {
+			const uint8_t *w, *wu;
+			inst_rows(a, t, j, row, &w, &wu);
+			const int64_t xo = (int64_t)t * a.x_tok + (int64_t)j * a.x_inst;
+			float acc = 0.0f, accu = 0.0f;
+			if (valid) {
+				for (int ti = wr; ti < ntile; ti += wpr) {
+					const int b0 = ti * tb, nb = min(tb, nblk - b0);
+					const uint8_t *tw = w + (size_t)b0 * Q::BB, *tu = wu ? wu + (size_t)b0 * Q::BB : NULL;
+					stage_regs r0, r1;
+					stage_load(tw, nb * Q::BB, lane, &r0);
+					if (tu)
+						stage_load(tu, nb * Q::BB, lane, &r1);
+					__syncwarp();
+					const uint8_t *sw = stage_store(tw, nb * Q::BB, lane, &r0, s0);
+					const uint8_t *su = tu ? stage_store(tu, nb * Q::BB, lane, &r1, s1) : NULL;
+					__syncwarp();
+					tile_dot<T>(sw, su, a.x + xo + (int64_t)b0 * Q::QK, nb, lane, &acc, &accu);
+				}
+			}
+			acc = warp_sum(acc);
+			if (wu)
+				accu = warp_sum(accu);
+			if (wpr > 1) {
+				if (lane == 0) {
+					red[warp][0] = acc;
+					red[warp][1] = accu;
+				}
+				__syncthreads();
+				acc = accu = 0.0f;
+				for (int i = 0; i < wpr; i++) {
+					acc += red[rl * wpr + i][0];
+					accu += red[rl * wpr + i][1];
+				}
+				__syncthreads();
+			}
+			const float r = wu ? silu(acc) * accu : acc;
+			if (a.sum)
+				out += (j < a.n_sel && a.scale ? a.scale[t * a.n_sel + j] : 1.0f) * r;
+			else
+				out = r;
+		}
+	}
+	if (valid && wr == 0 && lane == 0) {
+		float *y = a.y + (int64_t)t * a.y_tok + (a.sum ? 0 : (int64_t)j0 * a.y_inst) + row;
+		*y = a.accumulate ? *y + out : out;
+	}
+}
+
 struct gemv_launcher {
 	template <int T> static void run(const gemv_args *a, int rpb, dim3 grid, cudaStream_t s)
 	{
@@ -162,7 +348,13 @@ struct gemv_launcher {
 				return;
 			}
 		}
-		gemv_kernel<T, false><<<grid, GEMV_WARPS * WARP, 0, s>>>(*a, rpb);
+		// float types already load 8-16 bytes per lane: the first kernel
+		if constexpr (qt<T>::QK == 4)
+			gemv_kernel<T, false><<<grid, GEMV_WARPS * WARP, 0, s>>>(*a, rpb);
+		else if (a->legacy)
+			gemv_kernel<T, false><<<grid, GEMV_WARPS * WARP, 0, s>>>(*a, rpb);
+		else
+			gemv_staged_kernel<T><<<grid, GEMV_WARPS * WARP, 0, s>>>(*a, rpb);
 	}
 	template <int T> static bool has_q() { return qi<T>::HAS_Q; }
 };
@@ -206,15 +398,16 @@ int gemv_launch(const gemv_args *a, cudaStream_t s, char *err, size_t errlen)
 		return -1;
 	}
 	const int64_t ny = a->sum ? a->n_tok : (int64_t)a->n_tok * a->per_tok;
-	if (ny <= 0 || ny > 65535 || a->nrows <= 0) {
+	if (ny <= 0 || ny > 65535 || a->nrows <= 0 || a->nrows_x < 0 || (a->nrows_x && a->sum)) {
 		snprintf(err, errlen, "cuda: gemv: bad shape (%lld instances, %d rows)", (long long)ny, a->nrows);
 		return -1;
 	}
+	const int nr = a->nrows_x > a->nrows ? a->nrows_x : a->nrows;
 	// fewer rows per block (more warps per row) until the grid fills the GPU
 	int rpb = GEMV_WARPS;
-	while (rpb > 1 && ceil_div(a->nrows, rpb) * ny < 4 * sm_count())
+	while (rpb > 1 && ceil_div(nr, rpb) * ny < 4 * sm_count())
 		rpb /= 2;
-	dim3 grid((unsigned)ceil_div(a->nrows, rpb), (unsigned)ny);
+	dim3 grid((unsigned)ceil_div(nr, rpb), (unsigned)ny);
 	switch (a->type) {
 #define CASE_(T) case T: gemv_launcher::run<T>(a, rpb, grid, s); break;
 	GLM_QUANT_TYPES(CASE_)

@@ -21,7 +21,7 @@
 #define FA_TT 32          // cache rows per tile
 #define FA_PAD 8          // halves of padding per smem row (bank spread)
 #define FA_MAX_R 512
-#define FA_MIN_CHUNK 128  // cache rows a split takes at least
+#define FA_MIN_CHUNK 64   // cache rows a split takes at least (128 left half the SMs idle at 8k)
 
 // floats of work buffer the f16 Q rows take (rounded to 16 bytes)
 static __host__ __device__ __forceinline__ size_t fa_q_floats(int n, int G, int D)

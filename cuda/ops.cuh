@@ -33,6 +33,9 @@ struct gemv_args {
 	bool sum;
 	const float *scale;        // sum mode weights (device), or NULL for 1
 	bool accumulate;           // y += result
+	bool legacy;               // the first kernel (4-byte loads, no staging): the default,
+	                           // the staged one measured slower (docs/PERF.md)
+	int nrows_x;               // rows of the extra matrix when they differ (0: nrows; not in sum mode)
 };
 int gemv_launch(const gemv_args *a, cudaStream_t s, char *err, size_t errlen);
 // true when the int8-activation path exists for this type and layout

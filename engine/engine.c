@@ -21,6 +21,9 @@
 
 /* Tokens per backend call: prefill runs in batches of this many. */
 #define ENGINE_MAX_BATCH 512
+/* The CUDA prefill dequantizes every expert once per layer per call:
+ * 2048-token calls amortize that 4x (docs/PERF.md, CUDA section). */
+#define ENGINE_MAX_BATCH_CUDA 2048
 
 void glm_engine_config_default(struct glm_engine_config *c)
 {
@@ -206,7 +209,7 @@ int glm_engine_open(const struct glm_engine_config *cfg, glm_engine **out, char 
 	e->bcfg.n_threads = cfg->n_threads;
 	e->bcfg.flash_attn = cfg->flash_attn;
 	e->bcfg.q8_activations = cfg->q8_activations;
-	e->bcfg.max_batch = ENGINE_MAX_BATCH;
+	e->bcfg.max_batch = e->kind == GLM_BACKEND_CUDA ? ENGINE_MAX_BATCH_CUDA : ENGINE_MAX_BATCH;
 	e->n_ctx = choose_n_ctx(e);
 	e->bcfg.n_ctx = e->n_ctx;
 	if (create_backend(e, &e->backend, err, errlen))

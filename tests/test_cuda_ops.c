@@ -221,7 +221,7 @@ static bool int_type(enum ggml_type t)
 	return t != GGML_TYPE_F32 && t != GGML_TYPE_F16 && t != GGML_TYPE_BF16;
 }
 
-static void test_gemv_rows(enum ggml_type t, bool q8, int rows, int cols, bool legacy)
+static void test_gemv_rows(enum ggml_type t, bool q8, int rows, int cols, bool staged)
 {
 	const int n = 3;
 	size_t nb1;
@@ -263,11 +263,11 @@ static void test_gemv_rows(enum ggml_type t, bool q8, int rows, int cols, bool l
 	g.y_count = n * rows;
 	g.y_tok = rows;
 	g.q8 = q8;
-	g.legacy = legacy;
+	g.staged = staged;
 	int rc = glm_cuda_test_gemv(&g, err, sizeof err);
 	double e = rc ? INFINITY : rel_err(y, ref, n * rows);
 	ok(e <= (q8 ? 2e-2 : 1e-5), "gemv %s%s%s: 3 tokens × %d×%d after RMSNorm: rel err %.2e", ggml_type_name(t),
-	   q8 ? " int8 activations" : "", legacy ? " (legacy kernel)" : "", rows, cols, e);
+	   q8 ? " int8 activations" : "", staged ? " (staged kernel)" : "", rows, cols, e);
 	if (rc)
 		diag("%s", err);
 	free(w); free(W); free(x); free(nw); free(y); free(ref);
@@ -661,8 +661,8 @@ int main(void)
 			test_gemv_moe(all_types[i], q8);
 			test_gemv_heads(all_types[i], q8);
 		}
-		/* rows longer than one staged tile (attn_output's 5120 columns), and
-		 * the legacy kernel kept as a reference */
+		/* rows longer than one staged tile (attn_output's 5120 columns),
+		 * the default kernel and the staged one (an option) */
 		test_gemv_rows(all_types[i], false, 19, 5120, false);
 		test_gemv_rows(all_types[i], false, 19, 5120, true);
 		test_gemm(all_types[i]);
