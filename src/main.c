@@ -2,8 +2,10 @@
  * with no subcommand (or options first) it opens the chat. */
 #include "config.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "src/cli.h"
 #include "src/commands.h"
@@ -39,8 +41,19 @@ static void usage(FILE *out)
 	             "glmchat --version prints the version; man glmchat has the rest.\n");
 }
 
+/* A process started with stdin, stdout or stderr closed would hand those
+ * numbers to the first files and pipes it opens (the engine's wake pipe,
+ * a session file), and a later write "to stdout" would land in them. */
+static void reserve_std_fds(void)
+{
+	for (int fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) == -1 && open("/dev/null", fd ? O_WRONLY : O_RDONLY) != fd)
+			break;
+}
+
 int main(int argc, char **argv)
 {
+	reserve_std_fds();
 	if (argc >= 2 && (!strcmp(argv[1], "--version") || !strcmp(argv[1], "-V"))) {
 		printf("glmchat %s\n", PACKAGE_VERSION);
 		return EXIT_OK;
