@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "engine/chat.h"
 #include "engine/chat_format.h"
@@ -276,6 +277,12 @@ int glm_chat_format_load(const char *chat_template, const char *templates_dir,
 		dir = getenv("GLMCHAT_TEMPLATES");
 	if (!dir || !*dir)
 		dir = GLMCHAT_PKGDATADIR "/templates";
+#ifdef GLMCHAT_SOURCE_DIR
+	/* Not installed yet (src/glmchat run from the build tree): the data
+	 * files are still in the source tree. */
+	if (!templates_dir && !getenv("GLMCHAT_TEMPLATES") && access(dir, R_OK))
+		dir = GLMCHAT_SOURCE_DIR "/templates";
+#endif
 	if (!chat_template || !*chat_template) {
 		snprintf(err, errlen, "unsupported chat template: the model has none (tokenizer.chat_template)");
 		return -2;

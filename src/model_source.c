@@ -29,7 +29,15 @@ const char *model_demo_path(void)
 {
 	const char *env = getenv("GLMCHAT_DEMO_MODEL");
 
-	return env && *env ? env : GLMCHAT_PKGDATADIR "/demo.gguf";
+	if (env && *env)
+		return env;
+#ifdef GLMCHAT_SOURCE_DIR
+	/* Not installed yet: the demo is the tiny fixture in the source tree. */
+	if (access(GLMCHAT_PKGDATADIR "/demo.gguf", R_OK) &&
+	    !access(GLMCHAT_SOURCE_DIR "/tests/fixtures/models/tiny-q8_0.gguf", R_OK))
+		return GLMCHAT_SOURCE_DIR "/tests/fixtures/models/tiny-q8_0.gguf";
+#endif
+	return GLMCHAT_PKGDATADIR "/demo.gguf";
 }
 
 int model_source_resolve(const char *model, char **path, char *err, size_t errlen)
