@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "engine/json_py.h"
+#include "engine/tokenizer.h"          /* glm_utf8_check */
 
 /* ---- growable buffer ---- */
 
@@ -95,35 +96,6 @@ static int scan_fail(struct scan *sc, const char *what, size_t where)
 	return -1;
 }
 
-/* Length of the valid UTF-8 sequence at p (1..4), or 0 when invalid. */
-static size_t utf8_valid_len(const unsigned char *p, size_t avail)
-{
-	uint32_t c;
-	size_t n;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		n = 2, c = p[0] & 0x1f;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		n = 3, c = p[0] & 0x0f;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		n = 4, c = p[0] & 0x07;
-	else
-		return 0;
-	if (avail < n)
-		return 0;
-	for (size_t i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (p[i] & 0x3f);
-	}
-	if ((n == 3 && c < 0x800) || (n == 4 && (c < 0x10000 || c > 0x10ffff)) ||
-	    (c >= 0xd800 && c <= 0xdfff))
-		return 0;
-	return n;
-}
-
 static int hexval(int c)
 {
 	if (c >= '0' && c <= '9')
@@ -169,10 +141,10 @@ static int scan_string(struct scan *sc)
 			}
 			continue;
 		}
-		size_t n = utf8_valid_len(sc->s + sc->pos, sc->len - sc->pos);
-		if (!n)
+		int n = glm_utf8_check((const char *)sc->s + sc->pos, sc->len - sc->pos);   /* <= 0: invalid */
+		if (n <= 0)
 			return scan_fail(sc, "invalid UTF-8", sc->pos);
-		sc->pos += n;
+		sc->pos += (size_t)n;
 	}
 	return scan_fail(sc, "unterminated string", start);
 }

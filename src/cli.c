@@ -217,6 +217,21 @@ int cli_common_option(const char *cmd, int opt, const char *arg, struct cli_comm
 	return 0;
 }
 
+int cli_next_option(const char *cmd, int argc, char **argv, const char *shortopts,
+                    const struct option *longopts, struct cli_common *c)
+{
+	int opt, r;
+
+	while ((opt = getopt_long(argc, argv, shortopts, longopts, NULL)) != -1) {
+		r = cli_common_option(cmd, opt, optarg, c);
+		if (r < 0)
+			return CLI_OPT_BAD;
+		if (r == 0)
+			return opt;
+	}
+	return -1;
+}
+
 void cli_engine_config(const struct cli_common *c, struct glm_engine_config *cfg)
 {
 	glm_engine_config_default(cfg);
@@ -246,7 +261,10 @@ void cli_apply_sampling(const struct cli_common *c, struct glm_sampling *s)
 		s->seed = c->seed;
 }
 
-glm_engine *cli_open_engine(const struct cli_common *c)
+/* -m resolved as everywhere (paths, hf: names, the demo model). The raw-ids
+ * commands ask for no demo notice and accept a file whose tokenizer cannot
+ * be loaded, since they never tokenize. */
+static glm_engine *open_engine(const struct cli_common *c, bool raw_ids)
 {
 	struct glm_engine_config cfg;
 	glm_engine *e = NULL;
@@ -257,13 +275,24 @@ glm_engine *cli_open_engine(const struct cli_common *c)
 		cli_runtime_error("%s", err);
 		return NULL;
 	}
-	if (model_source_is_demo(c->model))
+	if (!raw_ids && model_source_is_demo(c->model))
 		fprintf(stderr, "glmchat: %s\n", model_demo_notice);
 	cfg.model_path = path;          /* the engine keeps its own copy */
+	cfg.tokenizer_optional = raw_ids;
 	if (glm_engine_open(&cfg, &e, err, sizeof err)) {
 		cli_runtime_error("%s", err);
 		e = NULL;
 	}
 	free(path);
 	return e;
+}
+
+glm_engine *cli_open_engine(const struct cli_common *c)
+{
+	return open_engine(c, false);
+}
+
+glm_engine *cli_open_engine_raw_ids(const struct cli_common *c)
+{
+	return open_engine(c, true);
 }

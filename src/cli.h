@@ -67,12 +67,21 @@ void cli_common_init(struct cli_common *c);
 /* Handle one getopt result. Returns 1 when it was a common option, 0 when
  * not, -1 after printing a usage error for a bad value. */
 int  cli_common_option(const char *cmd, int opt, const char *arg, struct cli_common *c);
+/* getopt_long with the common options handled: the next option that is the
+ * command's own ('?' for one getopt did not know), CLI_OPT_BAD after a
+ * usage error for a common option's value, -1 after the last option. */
+enum { CLI_OPT_BAD = -2 };
+int  cli_next_option(const char *cmd, int argc, char **argv, const char *shortopts,
+                     const struct option *longopts, struct cli_common *c);
 /* Apply the common options to an engine configuration / sampling settings
  * (only the fields that were given override). */
 void cli_engine_config(const struct cli_common *c, struct glm_engine_config *cfg);
 void cli_apply_sampling(const struct cli_common *c, struct glm_sampling *s);
 /* Open the engine for a command; on failure prints the error and returns NULL. */
 glm_engine *cli_open_engine(const struct cli_common *c);
+/* The same for commands that evaluate raw token ids (logits, generate): no
+ * demo notice, and a model whose tokenizer cannot be loaded still opens. */
+glm_engine *cli_open_engine_raw_ids(const struct cli_common *c);
 
 /* Strict parsers: whole string, range-checked. 0 ok, -1 bad. */
 int cli_parse_i64(const char *s, int64_t lo, int64_t hi, int64_t *out);

@@ -397,16 +397,11 @@ int cmd_chat(int argc, char **argv)
 		return rc;
 	thinking = cfg.thinking;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS "h", longopts, NULL)) != -1) {
-		int r = cli_common_option("chat", opt, optarg, &cli);
-
-		if (r < 0) {
+	while ((opt = cli_next_option("chat", argc, argv, CLI_COMMON_SHORTOPTS "h", longopts, &cli)) != -1) {
+		switch (opt) {
+		case CLI_OPT_BAD:
 			config_free(&cfg);
 			return EXIT_USAGE;
-		}
-		if (r > 0)
-			continue;
-		switch (opt) {
 		case 'h':
 			usage();
 			config_free(&cfg);

@@ -35,15 +35,11 @@ int cmd_print_config(int argc, char **argv)
 		return rc;
 	optind = 1;
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS "h", longopts, NULL)) != -1) {
-		int r = cli_common_option("chat", opt, optarg, &cli);
-		if (r == 1)
-			continue;
-		if (r < 0) {
+	while ((opt = cli_next_option("chat", argc, argv, CLI_COMMON_SHORTOPTS "h", longopts, &cli)) != -1) {
+		switch (opt) {
+		case CLI_OPT_BAD:
 			config_free(&cfg);
 			return EXIT_USAGE;
-		}
-		switch (opt) {
 		case OPT_PRINT_CONFIG:
 		case 'M':               /* the screen's own; not a setting */
 			break;

@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/gguf.h"
 #include "engine/tokenizer.h"
 #include "src/cli.h"
+#include "src/cli_io.h"
 #include "src/commands.h"
 
 static const char usage_text[] =
@@ -21,19 +21,6 @@ static const char usage_text[] =
 	"\n"
 	"  -m, --model PATH   GGUF model file (only its tokenizer is read)\n"
 	"  -h, --help         this help\n";
-
-static int open_tokenizer(const char *path, struct glm_tokenizer **t)
-{
-	struct gguf_file *f;
-	char err[512];
-	int rc;
-
-	if (gguf_open(path, &f, err, sizeof err))
-		return cli_runtime_error("%s", err);
-	rc = glm_tokenizer_load(f, t, err, sizeof err);
-	gguf_close(f);                   /* the tokenizer keeps its own copy */
-	return rc ? cli_runtime_error("%s", err) : EXIT_OK;
-}
 
 /* Reads one whitespace-separated word (at most cap - 1 bytes kept; longer
  * ones are kept cut, flagged by *long_word). 0 at end of input. */
@@ -89,20 +76,19 @@ int cmd_detokenize(int argc, char **argv)
 
 	cli_common_init(&common);
 	optind = 0;
-	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS "h", longopts, NULL)) != -1) {
+	while ((opt = cli_next_option("detokenize", argc, argv, CLI_COMMON_SHORTOPTS "h", longopts, &common)) != -1) {
 		if (opt == 'h') {
 			fputs(usage_text, stdout);
 			return EXIT_OK;
 		}
-		if ((rc = cli_common_option("detokenize", opt, optarg, &common)) <= 0)
-			return rc < 0 ? EXIT_USAGE : cli_usage_error("detokenize", "unknown option");
+		return opt == CLI_OPT_BAD ? EXIT_USAGE : cli_usage_error("detokenize", "unknown option");
 	}
 	if (optind < argc)
 		return cli_usage_error("detokenize", "unexpected argument '%s' (the ids come on standard input)",
 		                       argv[optind]);
 	if (!common.model)
 		return cli_usage_error("detokenize", "no model given (-m MODEL)");
-	if ((rc = open_tokenizer(common.model, &t)))
+	if ((rc = cli_open_tokenizer(common.model, &t)))
 		return rc;
 
 	/* Every id is checked before any byte goes out: an error leaves no
@@ -138,8 +124,7 @@ int cmd_detokenize(int argc, char **argv)
 		const char *p = glm_token_piece(t, ids[i], &len);
 		fwrite(p, 1, len, stdout);
 	}
-	if (fflush(stdout) || ferror(stdout))
-		rc = cli_runtime_error("stdout: write error");
+	rc = cli_flush_stdout();
 out:
 	free(ids);
 	glm_tokenizer_free(t);

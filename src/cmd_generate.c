@@ -9,7 +9,7 @@
 
 #include "engine/engine.h"
 #include "src/cli.h"
-#include "src/model_source.h"
+#include "src/cli_io.h"
 #include "src/commands.h"
 
 static const char usage_text[] =
@@ -24,27 +24,6 @@ static const char usage_text[] =
 	"\n";
 
 enum { OPT_IDS = OPT_COMMON_LAST + 1, OPT_STOP_EOG };
-
-/* The engine for raw ids: -m resolved as everywhere (paths, hf: names),
- * and a file whose tokenizer cannot be loaded still evaluates ids. */
-static glm_engine *open_engine(const struct cli_common *common)
-{
-	struct glm_engine_config cfg;
-	glm_engine *e = NULL;
-	char err[512], *path;
-
-	cli_engine_config(common, &cfg);
-	if (model_source_resolve(common->model, &path, err, sizeof err)) {
-		cli_runtime_error("%s", err);
-		return NULL;
-	}
-	cfg.model_path = path;
-	cfg.tokenizer_optional = true;
-	if (glm_engine_open(&cfg, &e, err, sizeof err))
-		cli_runtime_error("%s", err);
-	free(path);
-	return e;
-}
 
 int cmd_generate(int argc, char **argv)
 {
@@ -67,14 +46,10 @@ int cmd_generate(int argc, char **argv)
 
 	cli_common_init(&common);
 	optind = 0;
-	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS "h", longopts, NULL)) != -1) {
-		int c = cli_common_option("generate", opt, optarg, &common);
-
-		if (c < 0)
-			return EXIT_USAGE;
-		if (c > 0)
-			continue;
+	while ((opt = cli_next_option("generate", argc, argv, CLI_COMMON_SHORTOPTS "h", longopts, &common)) != -1) {
 		switch (opt) {
+		case CLI_OPT_BAD:
+			return EXIT_USAGE;
 		case OPT_IDS:
 			ids_arg = optarg;
 			break;
@@ -100,7 +75,7 @@ int cmd_generate(int argc, char **argv)
 		return cli_usage_error("generate", "invalid --ids '%s'", ids_arg);
 	}
 
-	e = open_engine(&common);
+	e = cli_open_engine_raw_ids(&common);
 	if (!e) {
 		free(ids);
 		return EXIT_RUNTIME;
@@ -114,13 +89,11 @@ int cmd_generate(int argc, char **argv)
 	if (glm_engine_generate(e, &req, &res, err, sizeof err)) {
 		cli_runtime_error("%s", err);
 	} else {
-		for (size_t i = 0; i < res.n_tokens; i++)
-			printf(i ? " %d" : "%d", res.tokens[i]);
-		putchar('\n');
+		cli_print_ids(res.tokens, res.n_tokens);
 		if (res.stop == GLM_STOP_CONTEXT)
 			fprintf(stderr, "glmchat: generate: stopped: the context of %lld tokens is full\n",
 			        (long long)glm_engine_n_ctx(e));
-		rc = fflush(stdout) || ferror(stdout) ? cli_runtime_error("stdout: write error") : EXIT_OK;
+		rc = cli_flush_stdout();
 	}
 	glm_gen_result_free(&res);
 	glm_engine_close(e);

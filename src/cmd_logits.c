@@ -13,7 +13,6 @@
 #include "engine/engine.h"
 #include "engine/model.h"
 #include "src/cli.h"
-#include "src/model_source.h"
 #include "src/commands.h"
 
 static const char usage_text[] =
@@ -28,27 +27,6 @@ static const char usage_text[] =
 	"\n";
 
 enum { OPT_IDS = OPT_COMMON_LAST + 1, OPT_OUT, OPT_INCREMENTAL };
-
-/* The engine for raw ids: -m resolved as everywhere (paths, hf: names),
- * and a file whose tokenizer cannot be loaded still evaluates ids. */
-static glm_engine *open_engine(const struct cli_common *common)
-{
-	struct glm_engine_config cfg;
-	glm_engine *e = NULL;
-	char err[512], *path;
-
-	cli_engine_config(common, &cfg);
-	if (model_source_resolve(common->model, &path, err, sizeof err)) {
-		cli_runtime_error("%s", err);
-		return NULL;
-	}
-	cfg.model_path = path;
-	cfg.tokenizer_optional = true;
-	if (glm_engine_open(&cfg, &e, err, sizeof err))
-		cli_runtime_error("%s", err);
-	free(path);
-	return e;
-}
 
 /* The floats as little-endian bytes, whatever the host's order. */
 static int write_le_floats(FILE *f, const float *v, size_t n)
@@ -94,14 +72,10 @@ int cmd_logits(int argc, char **argv)
 
 	cli_common_init(&common);
 	optind = 0;
-	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS "h", longopts, NULL)) != -1) {
-		int c = cli_common_option("logits", opt, optarg, &common);
-
-		if (c < 0)
-			return EXIT_USAGE;
-		if (c > 0)
-			continue;
+	while ((opt = cli_next_option("logits", argc, argv, CLI_COMMON_SHORTOPTS "h", longopts, &common)) != -1) {
 		switch (opt) {
+		case CLI_OPT_BAD:
+			return EXIT_USAGE;
 		case OPT_IDS:
 			ids_arg = optarg;
 			break;
@@ -130,7 +104,7 @@ int cmd_logits(int argc, char **argv)
 		return cli_usage_error("logits", "invalid --ids '%s'", ids_arg);
 	}
 
-	e = open_engine(&common);
+	e = cli_open_engine_raw_ids(&common);
 	if (!e)
 		goto out;
 	V = glm_engine_model(e)->hp.n_vocab;

@@ -12,6 +12,7 @@
 #include "engine/gguf.h"
 #include "engine/tokenizer.h"
 #include "src/cli.h"
+#include "src/cli_io.h"
 #include "src/commands.h"
 
 static const char usage_text[] =
@@ -35,41 +36,6 @@ static const char usage_text[] =
 	"space-separated, on one line.\n";
 
 enum { OPT_IDS = OPT_COMMON_LAST + 1 };
-
-/* Standard input as a whole; NULL (message printed) on failure. */
-static char *read_stdin(size_t *len)
-{
-	size_t cap = 1 << 16, n = 0;
-	char *buf = malloc(cap);
-
-	if (!buf) {
-		cli_runtime_error("stdin: out of memory");
-		return NULL;
-	}
-	for (;;) {
-		size_t k = fread(buf + n, 1, cap - n, stdin);
-		n += k;
-		if (n < cap && !k)
-			break;
-		if (n == cap) {
-			char *p = cap > SIZE_MAX / 2 ? NULL : realloc(buf, cap * 2);
-			if (!p) {
-				free(buf);
-				cli_runtime_error("stdin: input too large for memory");
-				return NULL;
-			}
-			buf = p;
-			cap *= 2;
-		}
-	}
-	if (ferror(stdin)) {
-		free(buf);
-		cli_runtime_error("stdin: read error");
-		return NULL;
-	}
-	*len = n;
-	return buf;
-}
 
 /* The model's chat format and, for --ids, its tokenizer. */
 static int open_model(const char *path, bool want_tokenizer, struct glm_chat_format **fmt,
@@ -105,9 +71,7 @@ static int print_ids(const struct glm_rendered *r, const struct glm_tokenizer *t
 
 	if (glm_rendered_tokenize(r, t, &ids, &n))
 		return cli_runtime_error("render: out of memory tokenizing the prompt");
-	for (size_t i = 0; i < n; i++)
-		printf(i ? " %d" : "%d", ids[i]);
-	putchar('\n');
+	cli_print_ids(ids, n);
 	free(ids);
 	return EXIT_OK;
 }
@@ -140,14 +104,14 @@ int cmd_render(int argc, char **argv)
 
 	cli_common_init(&common);
 	optind = 0;
-	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS "h", longopts, NULL)) != -1) {
+	while ((opt = cli_next_option("render", argc, argv, CLI_COMMON_SHORTOPTS "h", longopts, &common)) != -1) {
 		if (opt == 'h') {
 			fputs(usage_text, stdout);
 			return EXIT_OK;
 		} else if (opt == OPT_IDS) {
 			want_ids = true;
-		} else if ((rc = cli_common_option("render", opt, optarg, &common)) <= 0) {
-			return rc < 0 ? EXIT_USAGE : cli_usage_error("render", "unknown option");
+		} else {
+			return opt == CLI_OPT_BAD ? EXIT_USAGE : cli_usage_error("render", "unknown option");
 		}
 	}
 	if (optind < argc)
@@ -157,7 +121,7 @@ int cmd_render(int argc, char **argv)
 		return cli_usage_error("render", "no model given (-m MODEL)");
 	if ((rc = open_model(common.model, want_ids, &fmt, &tok)))
 		return rc;
-	json = read_stdin(&len);
+	json = cli_read_stdin(&len);
 	if (!json) {
 		rc = EXIT_RUNTIME;
 		goto out;
@@ -175,8 +139,8 @@ int cmd_render(int argc, char **argv)
 		goto out;
 	}
 	rc = want_ids ? print_ids(&r, tok) : print_text(&r);
-	if (!rc && (fflush(stdout) || ferror(stdout)))
-		rc = cli_runtime_error("stdout: write error");
+	if (!rc)
+		rc = cli_flush_stdout();
 out:
 	glm_rendered_free(&r);
 	glm_tokenizer_free(tok);

@@ -16,6 +16,7 @@
 #include "engine/engine.h"
 #include "engine/tokenizer.h"
 #include "src/cli.h"
+#include "src/cli_io.h"
 #include "src/commands.h"
 
 static const char usage_text[] =
@@ -63,28 +64,6 @@ static void on_piece(const struct glm_piece *p, void *user)
 		fflush(stdout);
 		s->last_answer_char = p->text[p->len - 1];
 	}
-}
-
-static char *read_stdin(void)
-{
-	size_t cap = 4096, n = 0, k;
-	char *buf = malloc(cap);
-
-	while (buf && (k = fread(buf + n, 1, cap - n - 1, stdin)) > 0) {
-		n += k;
-		if (n + 1 == cap) {
-			char *nb = realloc(buf, cap * 2);
-			if (!nb) {
-				free(buf);
-				return NULL;
-			}
-			buf = nb;
-			cap *= 2;
-		}
-	}
-	if (buf)
-		buf[n] = '\0';
-	return buf;
 }
 
 static void print_json(glm_engine *e, const struct glm_gen_result *res)
@@ -140,20 +119,16 @@ int cmd_run(int argc, char **argv)
 	struct sigaction sa = {0}, old_sa;
 	char *prompt = NULL, err[512];
 	int32_t *ids = NULL, think;
-	size_t n_ids = 0;
+	size_t n_ids = 0, prompt_len;
 	glm_engine *e = NULL;
 	int opt, rc = EXIT_RUNTIME;
 
 	cli_common_init(&common);
 	optind = 0;
-	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS "p:h", longopts, NULL)) != -1) {
-		int c = cli_common_option("run", opt, optarg, &common);
-
-		if (c < 0)
-			return EXIT_USAGE;
-		if (c > 0)
-			continue;
+	while ((opt = cli_next_option("run", argc, argv, CLI_COMMON_SHORTOPTS "p:h", longopts, &common)) != -1) {
 		switch (opt) {
+		case CLI_OPT_BAD:
+			return EXIT_USAGE;
 		case 'p':
 			prompt_arg = optarg;
 			break;
@@ -180,9 +155,15 @@ int cmd_run(int argc, char **argv)
 		return cli_usage_error("run", "no model given (-m)");
 	if (!prompt_arg)
 		return cli_usage_error("run", "no prompt given (-p TEXT, or -p - for standard input)");
-	prompt = strcmp(prompt_arg, "-") ? strdup(prompt_arg) : read_stdin();
-	if (!prompt)
-		return cli_runtime_error("stdin: cannot read the prompt");
+	if (strcmp(prompt_arg, "-")) {
+		prompt = strdup(prompt_arg);
+		if (!prompt)
+			return cli_runtime_error("run: out of memory");
+	} else {
+		prompt = cli_read_stdin(&prompt_len);   /* prints why it failed */
+		if (!prompt)
+			return EXIT_RUNTIME;
+	}
 
 	glm_conversation_init(&conv);
 	if ((system && !glm_conversation_add(&conv, GLM_ROLE_SYSTEM, system, NULL)) ||

@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "engine/gguf.h"
 #include "engine/tokenizer.h"
 #include "src/cli.h"
+#include "src/cli_io.h"
 #include "src/commands.h"
 
 static const char usage_text[] =
@@ -28,39 +28,6 @@ static const char usage_text[] =
 	"not complete UTF-8, such as half of a character split between tokens).\n";
 
 enum { OPT_SPECIAL = OPT_COMMON_LAST + 1, OPT_PIECES };
-
-/* The whole stream; NULL (message printed) on a read error. */
-static char *read_all(FILE *in, size_t *len)
-{
-	size_t cap = 1 << 16, n = 0;
-	char *buf = malloc(cap);
-
-	if (!buf)
-		return NULL;
-	for (;;) {
-		size_t k = fread(buf + n, 1, cap - n, in);
-		n += k;
-		if (n == cap) {
-			char *p = cap > SIZE_MAX / 2 ? NULL : realloc(buf, cap * 2);
-			if (!p) {
-				free(buf);
-				cli_runtime_error("stdin: input too large for memory");
-				return NULL;
-			}
-			buf = p;
-			cap *= 2;
-		} else if (!k) {
-			break;
-		}
-	}
-	if (ferror(in)) {
-		free(buf);
-		cli_runtime_error("stdin: read error");
-		return NULL;
-	}
-	*len = n;
-	return buf;
-}
 
 /* A piece, readable on a terminal and unambiguous: complete printable UTF-8
  * as itself, everything else escaped. */
@@ -89,19 +56,6 @@ static void put_piece(FILE *out, const char *p, size_t n)
 	}
 }
 
-static int open_tokenizer(const char *path, struct glm_tokenizer **t)
-{
-	struct gguf_file *f;
-	char err[512];
-	int rc;
-
-	if (gguf_open(path, &f, err, sizeof err))
-		return cli_runtime_error("%s", err);
-	rc = glm_tokenizer_load(f, t, err, sizeof err);
-	gguf_close(f);                   /* the tokenizer keeps its own copy */
-	return rc ? cli_runtime_error("%s", err) : EXIT_OK;
-}
-
 int cmd_tokenize(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -121,7 +75,7 @@ int cmd_tokenize(int argc, char **argv)
 
 	cli_common_init(&common);
 	optind = 0;
-	while ((opt = getopt_long(argc, argv, CLI_COMMON_SHORTOPTS "h", longopts, NULL)) != -1) {
+	while ((opt = cli_next_option("tokenize", argc, argv, CLI_COMMON_SHORTOPTS "h", longopts, &common)) != -1) {
 		if (opt == 'h') {
 			fputs(usage_text, stdout);
 			return EXIT_OK;
@@ -129,8 +83,8 @@ int cmd_tokenize(int argc, char **argv)
 			special = true;
 		} else if (opt == OPT_PIECES) {
 			pieces = true;
-		} else if ((rc = cli_common_option("tokenize", opt, optarg, &common)) <= 0) {
-			return rc < 0 ? EXIT_USAGE : cli_usage_error("tokenize", "unknown option");
+		} else {
+			return opt == CLI_OPT_BAD ? EXIT_USAGE : cli_usage_error("tokenize", "unknown option");
 		}
 	}
 	if (optind < argc)
@@ -138,9 +92,9 @@ int cmd_tokenize(int argc, char **argv)
 		                       argv[optind]);
 	if (!common.model)
 		return cli_usage_error("tokenize", "no model given (-m MODEL)");
-	if ((rc = open_tokenizer(common.model, &t)))
+	if ((rc = cli_open_tokenizer(common.model, &t)))
 		return rc;
-	text = read_all(stdin, &len);
+	text = cli_read_stdin(&len);
 	if (!text) {
 		glm_tokenizer_free(t);
 		return EXIT_RUNTIME;
@@ -149,20 +103,17 @@ int cmd_tokenize(int argc, char **argv)
 		rc = cli_runtime_error("tokenize: out of memory for %zu bytes of input", len);
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++) {
-		if (pieces) {
-			size_t plen;
-			const char *p = glm_token_piece(t, ids[i], &plen);
-			printf("%d\t", ids[i]);
-			put_piece(stdout, p, plen);
-			putchar('\n');
-		} else {
-			printf(i ? " %d" : "%d", ids[i]);
-		}
-	}
 	if (!pieces)
+		cli_print_ids(ids, n);
+	for (size_t i = 0; pieces && i < n; i++) {
+		size_t plen;
+		const char *p = glm_token_piece(t, ids[i], &plen);
+
+		printf("%d\t", ids[i]);
+		put_piece(stdout, p, plen);
 		putchar('\n');
-	rc = fflush(stdout) || ferror(stdout) ? cli_runtime_error("stdout: write error") : EXIT_OK;
+	}
+	rc = cli_flush_stdout();
 out:
 	free(ids);
 	free(text);

@@ -2,7 +2,7 @@
 bin_PROGRAMS += src/glmchat
 src_glmchat_CPPFLAGS = $(AM_CPPFLAGS) $(NCURSESW_CFLAGS) $(READLINE_CFLAGS) $(CJSON_CFLAGS)
 src_glmchat_SOURCES = \
-	src/main.c src/cli.c src/cli.h src/commands.h \
+	src/main.c src/cli.c src/cli.h src/cli_io.c src/cli_io.h src/commands.h \
 	src/cmd_chat.c src/chat_session.c src/chat_session.h src/chat_plain.c src/chat_plain.h \
 	src/cmd_run.c src/cmd_inspect.c \
 	src/cmd_tokenize.c src/cmd_detokenize.c src/cmd_render.c \

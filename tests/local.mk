@@ -7,6 +7,8 @@ tests_test_cli_LDADD = $(TOOL_LIBS)
 EXTRA_DIST += tests/fixtures
 # the TAP driver autogen.sh copies from automake: a tarball needs it too
 EXTRA_DIST += build-aux/tap-driver.sh
+# helpers shared by the test programs (header-only) and sourced by the scripts
+EXTRA_DIST += tests/testutil.h tests/lib.sh
 
 # the chat screen's pure parts (issue 6)
 check_PROGRAMS += tests/test_wrap tests/test_statusbar tests/test_slash

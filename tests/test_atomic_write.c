@@ -2,7 +2,7 @@
  * step (disk full, crash before rename) leaves the old file byte for byte
  * and no temporary file behind. */
 #include "config.h"
-#include "tests/tap.h"
+#include "tests/testutil.h"
 #include "src/atomic_write.h"
 
 #include <dirent.h>
@@ -11,19 +11,6 @@
 #include <unistd.h>
 
 static char dir[] = "/tmp/glmchat-atomic-XXXXXX";
-
-static char *slurp(const char *path, size_t *len)
-{
-	static char buf[1 << 16];
-	FILE *f = fopen(path, "rb");
-
-	if (!f)
-		return NULL;
-	*len = fread(buf, 1, sizeof buf - 1, f);
-	buf[*len] = '\0';
-	fclose(f);
-	return buf;
-}
 
 static int entries(void)
 {
@@ -53,6 +40,7 @@ int main(void)
 	ok(atomic_write_file(path, old, strlen(old), 0600, err, sizeof err) == 0, "write a new file");
 	got = slurp(path, &len);
 	ok(got && len == strlen(old) && !memcmp(got, old, len), "contents are what was written");
+	free(got);
 	ok(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600, "new file has mode 0600");
 
 	for (int step = 1; step <= 5; step++) {
@@ -68,6 +56,7 @@ int main(void)
 		got = slurp(path, &len);
 		ok(got && len == strlen(old) && !memcmp(got, old, len),
 		   "old file byte-identical after a failure at step %d", step);
+		free(got);
 		is_int(entries(), 1, "no temporary file left after step %d", step);
 	}
 	/* Step 6 (directory fsync) fails after the rename: the new file is in
@@ -77,6 +66,7 @@ int main(void)
 	atomic_write_fail_at(0);
 	got = slurp(path, &len);
 	ok(got && !strcmp(got, "six\n"), "after the rename the new contents are in place");
+	free(got);
 
 	/* An existing file keeps its mode. */
 	chmod(path, 0640);
@@ -90,6 +80,7 @@ int main(void)
 	ok(lstat(link, &st) == 0 && S_ISLNK(st.st_mode), "the symlink is still a symlink");
 	got = slurp(path, &len);
 	ok(got && !strcmp(got, "via link"), "its target has the new contents");
+	free(got);
 	unlink(link);
 
 	/* Empty contents are a valid file. */

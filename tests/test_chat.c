@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "tests/tap.h"
+#include "tests/testutil.h"
 #include "engine/chat.h"
 #include "engine/gguf.h"
 #include "engine/json_py.h"
@@ -59,31 +59,6 @@ static const struct { const char *in, *want; } jinja_cases[] = {
 };
 
 /* ---- helpers ---- */
-
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *fp = fopen(path, "rb");
-	char *buf = NULL;
-	size_t n = 0, cap = 0, k;
-
-	if (!fp)
-		return NULL;
-	do {
-		if (n + 4096 + 1 > cap) {
-			cap = cap ? cap * 2 : 65536;
-			buf = realloc(buf, cap);
-			if (!buf)
-				bail_out("out of memory");
-		}
-		k = fread(buf + n, 1, cap - n - 1, fp);
-		n += k;
-	} while (k);
-	fclose(fp);
-	buf[n] = '\0';
-	if (len)
-		*len = n;
-	return buf;
-}
 
 static const char *templates_dir(void)
 {

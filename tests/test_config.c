@@ -1,7 +1,7 @@
 /* The config file: every key read into the right field, the command line
  * overriding it, and every kind of bad input reported by key name. */
 #include "config.h"
-#include "tests/tap.h"
+#include "tests/testutil.h"
 #include "src/userconfig.h"
 
 #include <math.h>
@@ -28,13 +28,6 @@ static void rejects(const char *json, const char *w1, const char *w2, const char
 	ok(rc == -1 && strstr(err, "test.json") && strstr(err, w1) && (!w2 || strstr(err, w2)),
 	   "%s: %s", what, err);
 	config_free(&c);
-}
-
-static void write_file(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-	if (!f || fputs(text, f) < 0 || fclose(f))
-		bail_out("cannot write %s", path);
 }
 
 int main(void)
@@ -173,13 +166,13 @@ int main(void)
 	snprintf(path, sizeof path, "%s/glmchat", dir);
 	mkdir(path, 0700);
 	snprintf(path, sizeof path, "%s/glmchat/config.json", dir);
-	write_file(path, "{\"model\": \"/m.gguf\", \"sampling\": {\"top_k\": 20}}\n");
+	spit_text(path, "{\"model\": \"/m.gguf\", \"sampling\": {\"top_k\": 20}}\n");
 	is_int(config_setup("chat", &c, &cli), 0, "config file read");
 	ok(c.path && !strcmp(c.path, path) && cli.model && !strcmp(cli.model, "/m.gguf") && cli.top_k == 20,
 	   "its values reach the options");
 	config_free(&c);
 
-	write_file(path, "{\"sampling\": {\"top_k\": -5}}\n");
+	spit_text(path, "{\"sampling\": {\"top_k\": -5}}\n");
 	is_int(config_setup("chat", &c, &cli), EXIT_RUNTIME, "a bad config file is a runtime error");
 	config_free(&c);
 

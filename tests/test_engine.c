@@ -5,7 +5,7 @@
  * </think> id, statistics add up, sleep/wake keeps working, and the chat
  * prompt is the reference template's safe token ids. */
 #include "config.h"
-#include "tests/tap.h"
+#include "tests/testutil.h"
 #include "engine/engine.h"
 #include "engine/model.h"
 #include "engine/tokenizer.h"
@@ -33,40 +33,6 @@ static glm_engine *open_with(const char *path, int64_t n_ctx, enum glm_backend_k
 	if (glm_engine_open(&cfg, &e, err, errlen))
 		return NULL;
 	return e;
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		free(buf);
-		buf = NULL;
-	}
-	fclose(f);
-	if (buf) {
-		buf[n] = '\0';
-		*len = (size_t)n;
-	}
-	return buf;
-}
-
-static int spit(const char *path, const void *buf, size_t len)
-{
-	FILE *f = fopen(path, "wb");
-	int rc = f && fwrite(buf, 1, len, f) == len ? 0 : -1;
-
-	if (f && fclose(f))
-		rc = -1;
-	return rc;
 }
 
 /* ---- bad input ---- */

@@ -4,7 +4,6 @@
  * cache, the greedy continuations, and the f16/bf16/q8_0 caches within
  * their stated tolerance. */
 #include "config.h"
-#include "tests/tap.h"
 #include "engine/engine.h"
 #include "engine/model.h"
 
@@ -14,114 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tests/testutil.h"   /* after cJSON.h: the golden loader needs it */
 
 static int cmp_double(const void *a, const void *b)
 {
 	double x = *(const double *)a, y = *(const double *)b;
 	return (x > y) - (x < y);
-}
-
-static char *read_file(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	buf = malloc((size_t)n + 1);
-	if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		free(buf);
-		buf = NULL;
-	}
-	fclose(f);
-	if (buf) {
-		buf[n] = '\0';
-		if (len)
-			*len = (size_t)n;
-	}
-	return buf;
-}
-
-struct prompt {
-	char name[64];
-	int32_t *ids; int n_ids;
-	int *positions; int n_pos;
-	long offset;
-	int32_t greedy[24]; double margins[24]; int n_greedy;
-};
-
-struct golden {
-	int vocab;
-	struct prompt *p; int n;
-	float *logits; size_t n_logits;
-};
-
-static int int_array(cJSON *a, int32_t **out)
-{
-	int n = cJSON_GetArraySize(a);
-	*out = malloc(sizeof **out * (size_t)(n ? n : 1));
-	for (int i = 0; i < n; i++)
-		(*out)[i] = (int32_t)cJSON_GetArrayItem(a, i)->valuedouble;
-	return n;
-}
-
-static int load_golden(const char *dir, const char *name, struct golden *g)
-{
-	char path[4096];
-	char *txt;
-	cJSON *root, *prompts;
-	size_t nbytes;
-
-	memset(g, 0, sizeof *g);
-	snprintf(path, sizeof path, "%s/%s.golden.json", dir, name);
-	txt = read_file(path, NULL);
-	if (!txt)
-		return -1;
-	root = cJSON_Parse(txt);
-	free(txt);
-	if (!root)
-		return -1;
-	g->vocab = cJSON_GetObjectItem(root, "vocab")->valueint;
-	prompts = cJSON_GetObjectItem(root, "prompts");
-	g->n = cJSON_GetArraySize(prompts);
-	g->p = calloc((size_t)g->n, sizeof *g->p);
-	for (int i = 0; i < g->n; i++) {
-		cJSON *o = cJSON_GetArrayItem(prompts, i), *gr, *mg;
-		struct prompt *p = &g->p[i];
-		int32_t *pos;
-
-		snprintf(p->name, sizeof p->name, "%s", cJSON_GetObjectItem(o, "name")->valuestring);
-		p->n_ids = int_array(cJSON_GetObjectItem(o, "ids"), &p->ids);
-		p->n_pos = int_array(cJSON_GetObjectItem(o, "positions"), &pos);
-		p->positions = (int *)pos;
-		p->offset = (long)cJSON_GetObjectItem(o, "logits_offset")->valuedouble;
-		gr = cJSON_GetObjectItem(o, "greedy");
-		mg = cJSON_GetObjectItem(o, "greedy_margins");
-		p->n_greedy = cJSON_GetArraySize(gr) < 24 ? cJSON_GetArraySize(gr) : 24;
-		for (int k = 0; k < p->n_greedy; k++) {
-			p->greedy[k] = (int32_t)cJSON_GetArrayItem(gr, k)->valuedouble;
-			p->margins[k] = cJSON_GetArrayItem(mg, k)->valuedouble;
-		}
-	}
-	snprintf(path, sizeof path, "%s/%s", dir, cJSON_GetObjectItem(root, "logits_file")->valuestring);
-	cJSON_Delete(root);
-	g->logits = (float *)read_file(path, &nbytes);
-	g->n_logits = nbytes / sizeof(float);
-	return g->logits ? 0 : -1;
-}
-
-static void free_golden(struct golden *g)
-{
-	for (int i = 0; i < g->n; i++) {
-		free(g->p[i].ids);
-		free(g->p[i].positions);
-	}
-	free(g->p);
-	free(g->logits);
 }
 
 static glm_engine *open_engine(const char *path, enum glm_kv_type kv, int threads, bool q8)
@@ -145,24 +42,6 @@ static glm_engine *open_engine(const char *path, enum glm_kv_type kv, int thread
 	return e;
 }
 
-/* The stored positions' logits out of n × vocab. */
-static double stored_err(const struct golden *g, const struct prompt *p, const float *all)
-{
-	double d = 0, r = 0;
-
-	for (int k = 0; k < p->n_pos; k++) {
-		const float *out = all + (size_t)p->positions[k] * g->vocab;
-		const float *ref = g->logits + p->offset + (size_t)k * g->vocab;
-
-		for (int i = 0; i < g->vocab; i++) {
-			double e = (double)out[i] - ref[i];
-			d += e * e;
-			r += (double)ref[i] * ref[i];
-		}
-	}
-	return sqrt(d / r);
-}
-
 static void test_model(const char *dir, const char *name)
 {
 	char path[4096];
@@ -182,18 +61,18 @@ static void test_model(const char *dir, const char *name)
 	};
 
 	snprintf(path, sizeof path, "%s/%s.gguf", dir, name);
-	if (load_golden(dir, name, &g)) {
+	if (golden_load(dir, name, &g)) {
 		ok(0, "%s: golden fixtures readable", name);
 		return;
 	}
 	e = open_engine(path, GLM_KV_F32, 2, false);
 	if (!ok(e != NULL, "%s: opens on the CPU backend", name)) {
-		free_golden(&g);
+		golden_free(&g);
 		return;
 	}
 	is_int(glm_engine_model(e)->hp.n_vocab, g.vocab, "%s: vocabulary matches the golden", name);
 	for (int i = 0; i < g.n; i++) {
-		const struct prompt *p = &g.p[i];
+		const struct golden_prompt *p = &g.p[i];
 		float *all = malloc((size_t)p->n_ids * g.vocab * sizeof *all);
 		char err[512] = "";
 		double eb, ei;
@@ -203,7 +82,7 @@ static void test_model(const char *dir, const char *name)
 
 		/* one batch */
 		rc = glm_engine_eval(e, p->ids, p->n_ids, 0, all, true, err, sizeof err);
-		eb = rc ? INFINITY : stored_err(&g, p, all);
+		eb = rc ? INFINITY : golden_rel_err(&g, p, all);
 		ok(rc == 0 && eb < 1e-4, "%s/%s: batch of %d, rel err %.2e", name, p->name, p->n_ids, eb);
 		if (rc)
 			diag("%s", err);
@@ -214,7 +93,7 @@ static void test_model(const char *dir, const char *name)
 		rc = 0;
 		for (int t = 0; t < p->n_ids && !rc; t++)
 			rc = glm_engine_eval(e, p->ids + t, 1, t, all + (size_t)t * g.vocab, false, err, sizeof err);
-		ei = rc ? INFINITY : stored_err(&g, p, all);
+		ei = rc ? INFINITY : golden_rel_err(&g, p, all);
 		ok(rc == 0 && ei < 1e-4, "%s/%s: incremental, rel err %.2e", name, p->name, ei);
 		if (ei > worst_inc)
 			worst_inc = ei;
@@ -254,13 +133,13 @@ static void test_model(const char *dir, const char *name)
 			continue;
 		}
 		for (int i = 0; i < g.n; i++) {
-			const struct prompt *p = &g.p[i];
+			const struct golden_prompt *p = &g.p[i];
 			float *all = malloc((size_t)p->n_ids * g.vocab * sizeof *all);
 			char err[512];
 
 			if (glm_engine_eval(e, p->ids, p->n_ids, 0, all, true, err, sizeof err))
 				fail = 1;
-			errs[i] = fail ? INFINITY : stored_err(&g, p, all);
+			errs[i] = fail ? INFINITY : golden_rel_err(&g, p, all);
 			if (errs[i] > worst)
 				worst = errs[i];
 			free(all);
@@ -274,7 +153,7 @@ static void test_model(const char *dir, const char *name)
 		glm_engine_close(e);
 		free(errs);
 	}
-	free_golden(&g);
+	golden_free(&g);
 }
 
 int main(void)
@@ -282,7 +161,6 @@ int main(void)
 	static const char *tiny[] = {"tiny-f32", "tiny-bf16", "tiny-q8_0", "tiny-q4_0"};
 	static const char *mla20[] = {"mla20-q4_k_m", "mla20-mix"};
 	char dir[4096];
-	FILE *f;
 
 	snprintf(dir, sizeof dir, "%s", fixture_path("models"));
 	for (size_t i = 0; i < sizeof tiny / sizeof *tiny; i++)
@@ -292,12 +170,10 @@ int main(void)
 		char path[4200];
 
 		snprintf(path, sizeof path, "%s/%s.gguf", dir, mla20[i]);
-		f = fopen(path, "rb");
-		if (!f) {
+		if (!file_readable(path)) {
 			skip(1, "%s: no shared fixtures at %s ($GLMCHAT_SHARED)", mla20[i], dir);
 			continue;
 		}
-		fclose(f);
 		test_model(dir, mla20[i]);
 	}
 	return done_testing();

@@ -2,32 +2,12 @@
 # glmchat inspect on the fixture models (exit 0, the facts of their configs
 # in the output), on broken files (exit 1, exactly one line on stderr) and
 # with bad usage (exit 2). Prints TAP.
-GLMCHAT=${GLMCHAT:-src/glmchat}
-FIX=${GLMCHAT_FIXTURES:-tests/fixtures}
-SHARED=${GLMCHAT_SHARED:-../shared}
-
-n=0
-failed=0
-ok() {   # ok STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
-skip() {
-	n=$((n + 1))
-	echo "ok $n # SKIP $1"
-}
+. "$(dirname "$0")/lib.sh"
 
 if [ ! -x "$GLMCHAT" ]; then
-	echo "1..0 # SKIP $GLMCHAT not built"
-	exit 0
+	skip_all "$GLMCHAT not built"
 fi
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/test_inspect.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
+make_tmp inspect
 
 # run FILE...: stdout in $tmp/out, stderr in $tmp/err, status in $rc
 run() {
@@ -138,5 +118,4 @@ run -m "$src"
 [ $rc -eq 0 ] && has "layers               3"
 ok $? "-m FILE works too"
 
-echo "1..$n"
-[ $failed -eq 0 ]
+done_testing

@@ -3,19 +3,13 @@
 # templates and the demo model land where they belong, and the installed
 # program opens the installed demo model when no model is given.
 set -u
+. "$(dirname "$0")/lib.sh"
 BUILD=${GLMCHAT_BUILDDIR:-.}
 
-n=0
-fails=0
-ok() {
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fails=$((fails + 1)); fi
-}
-[ -f "$BUILD/Makefile" ] || { echo "1..0 # SKIP no Makefile in $BUILD"; exit 0; }
-command -v make >/dev/null 2>&1 || { echo "1..0 # SKIP make is not installed"; exit 0; }
+[ -f "$BUILD/Makefile" ] || skip_all "no Makefile in $BUILD"
+command -v make >/dev/null 2>&1 || skip_all "make is not installed"
 
-tmp=$(mktemp -d /tmp/glmchat-install.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT INT TERM
+make_tmp install
 dest=$tmp/root
 
 # the paths configure chose, from the Makefile itself
@@ -37,7 +31,7 @@ ok $? "make install DESTDIR=... succeeds"
 [ -f "$dest$mandir/man1/glmchat.1" ]; ok $? "manual page: $mandir/man1/glmchat.1"
 [ -f "$dest$mandir/man5/glmchat.conf.5" ]; ok $? "manual page: $mandir/man5/glmchat.conf.5"
 ls "$dest$pkgdatadir/templates/"* >/dev/null 2>&1; ok $? "chat-format templates under $pkgdatadir/templates"
-cmp -s "$dest$pkgdatadir/demo.gguf" "${GLMCHAT_FIXTURES:-tests/fixtures}/models/tiny-q8_0.gguf"
+cmp -s "$dest$pkgdatadir/demo.gguf" "$FIX/models/tiny-q8_0.gguf"
 ok $? "the demo model: $pkgdatadir/demo.gguf"
 
 "$dest$bindir/glmchat" --version > "$tmp/v" 2>&1 && grep -q "^glmchat [0-9]" "$tmp/v"

@@ -4,20 +4,12 @@
 # --print-config prints and every environment variable the code reads is
 # documented, and both pages render without groff warnings.
 set -u
-GLMCHAT=${GLMCHAT:-src/glmchat}
-SRC=${GLMCHAT_SRCDIR:-.}
+. "$(dirname "$0")/lib.sh"
 man1=$SRC/man/glmchat.1
 man5=$SRC/man/glmchat.conf.5
 
-n=0
-fails=0
-ok() {
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fails=$((fails + 1)); fi
-}
 [ -x "$GLMCHAT" ] || { echo "Bail out! $GLMCHAT not built"; exit 1; }
-tmp=$(mktemp -d /tmp/glmchat-man.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT INT TERM
+make_tmp man
 
 # the pages as plain text with roff's \- turned into -
 sed -e 's/\\-/-/g' -e 's/\\(dq/"/g' "$man1" > "$tmp/1"
@@ -87,7 +79,7 @@ if command -v groff >/dev/null 2>&1; then
 	LC_ALL=C.UTF-8 groff -man -Tutf8 -ww -z "$man5" > "$tmp/w5" 2>&1 && [ ! -s "$tmp/w5" ]
 	ok $? "glmchat.conf.5 renders without warnings"; sed 's/^/# /' "$tmp/w5"
 else
-	n=$((n + 1)); echo "ok $n # SKIP groff is not installed"
-	n=$((n + 1)); echo "ok $n # SKIP groff is not installed"
+	skip "groff is not installed"
+	skip "groff is not installed"
 fi
 [ $fails -eq 0 ]

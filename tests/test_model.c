@@ -16,28 +16,8 @@
 #include <cjson/cJSON.h>
 
 #include "engine/model.h"
-#include "tests/tap.h"
+#include "tests/testutil.h"
 #include "tests/gguf_writer.h"
-
-static char *slurp(const char *path, size_t *n)
-{
-	FILE *fp = fopen(path, "rb");
-	char *buf = NULL;
-	long len;
-
-	if (!fp)
-		return NULL;
-	if (fseek(fp, 0, SEEK_END) == 0 && (len = ftell(fp)) >= 0 && fseek(fp, 0, SEEK_SET) == 0 &&
-	    (buf = malloc((size_t)len + 1)) && fread(buf, 1, (size_t)len, fp) == (size_t)len) {
-		buf[len] = '\0';
-		*n = (size_t)len;
-	} else {
-		free(buf);
-		buf = NULL;
-	}
-	fclose(fp);
-	return buf;
-}
 
 static double num(const cJSON *o, const char *k)
 {
@@ -506,15 +486,13 @@ int main(void)
 		check_fixture(tiny[i], path, cJSON_GetObjectItemCaseSensitive(index, tiny[i]));
 	}
 	for (size_t i = 0; i < 2; i++) {
-		FILE *fp;
 		snprintf(path, sizeof path, "%s", shared_path("models/"));
 		strncat(path, mla[i], sizeof path - strlen(path) - 6);
 		strcat(path, ".gguf");
-		if (!(fp = fopen(path, "rb"))) {
+		if (!file_readable(path)) {
 			skip(9, "%s absent (GLMCHAT_SHARED not beside the checkout)", path);
 			continue;
 		}
-		fclose(fp);
 		check_fixture(mla[i], path, cJSON_GetObjectItemCaseSensitive(index, mla[i]));
 	}
 

@@ -2,28 +2,13 @@
 # glmchat without a terminal: plain line mode. Each line read is a message,
 # the answer goes to stdout (reasoning to stderr), nothing of the screen
 # (no escape sequences), exit 0. Prints TAP.
-GLMCHAT=${GLMCHAT:-src/glmchat}
-FIX=${GLMCHAT_FIXTURES:-tests/fixtures}
+. "$(dirname "$0")/lib.sh"
 MODEL=$FIX/models/tiny-q8_0.gguf
 
-n=0
-failed=0
-ok() {   # ok STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-	fi
-}
-
 if [ ! -x "$GLMCHAT" ]; then
-	echo "1..0 # SKIP $GLMCHAT not built"
-	exit 0
+	skip_all "$GLMCHAT not built"
 fi
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/test_plain.XXXXXX") || exit 1
-trap 'rm -rf "$tmp"' EXIT
+make_tmp plain
 # keep the user's files out of it
 export HOME="$tmp" XDG_CONFIG_HOME="$tmp/config" XDG_DATA_HOME="$tmp/data" XDG_STATE_HOME="$tmp/state"
 
@@ -115,5 +100,4 @@ ok $? "an unknown option is a usage error (exit 2)"
 [ $? -eq 0 ] && grep -q 'Usage: glmchat' "$tmp/out"
 ok $? "chat --help prints usage and exits 0"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+done_testing

@@ -4,40 +4,30 @@
 # of a dropped connection, sha256 mismatch, split parts joined, HF_TOKEN,
 # HF_ENDPOINT, offline. Nothing here reaches the internet.
 set -u
-GLMCHAT=${GLMCHAT:-src/glmchat}
-SRC=${GLMCHAT_SRCDIR:-.}
-FIX=${GLMCHAT_FIXTURES:-tests/fixtures}/models
-
-n=0
-fails=0
-ok() {   # ok COND-STATUS "description"
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fails=$((fails + 1)); fi
-}
-skip() { n=$((n + 1)); echo "ok $n # SKIP $1"; }
+. "$(dirname "$0")/lib.sh"
+MODELS=$FIX/models
 diag() { sed 's/^/# /' "$@"; }
 
-command -v python3 >/dev/null 2>&1 || { echo "1..0 # SKIP python3 is needed for the stand-in server"; exit 0; }
+command -v python3 >/dev/null 2>&1 || skip_all "python3 is needed for the stand-in server"
 [ -x "$GLMCHAT" ] || { echo "Bail out! $GLMCHAT not built"; exit 1; }
 
-tmp=$(mktemp -d /tmp/glmchat-pull.XXXXXX)
+make_tmp pull
 pid=
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$tmp"; }
-trap cleanup EXIT INT TERM
 
 # ---- the repositories ----
 srv=$tmp/srv
 mkdir -p "$srv/test/tiny-GGUF/Q4_0" "$srv/test/bad-GGUF" "$srv/test/flaky-GGUF" "$srv/test/gated-GGUF"
-cp "$FIX/tiny-q8_0.gguf" "$srv/test/tiny-GGUF/tiny-Q8_0.gguf"
-cp "$FIX/tiny-f32.gguf" "$srv/test/tiny-GGUF/tiny-F32.gguf"
-cp "$FIX/tiny-bf16.gguf" "$srv/test/tiny-GGUF/tiny-UD-Q8_0.gguf"   # a longer name for the same tag
-cp "$FIX/tiny-q8_0.gguf" "$srv/test/tiny-GGUF/mmproj-tiny-F16.gguf" # vision tower: never chosen
+cp "$MODELS/tiny-q8_0.gguf" "$srv/test/tiny-GGUF/tiny-Q8_0.gguf"
+cp "$MODELS/tiny-f32.gguf" "$srv/test/tiny-GGUF/tiny-F32.gguf"
+cp "$MODELS/tiny-bf16.gguf" "$srv/test/tiny-GGUF/tiny-UD-Q8_0.gguf"   # a longer name for the same tag
+cp "$MODELS/tiny-q8_0.gguf" "$srv/test/tiny-GGUF/mmproj-tiny-F16.gguf" # vision tower: never chosen
 echo "# tiny" > "$srv/test/tiny-GGUF/README.md"
-python3 "$SRC/tests/hf_server.py" split "$FIX/tiny-q4_0.gguf" "$srv/test/tiny-GGUF/Q4_0/tiny-Q4_0" 2 ||
+python3 "$SRC/tests/hf_server.py" split "$MODELS/tiny-q4_0.gguf" "$srv/test/tiny-GGUF/Q4_0/tiny-Q4_0" 2 ||
 	{ echo "Bail out! cannot split the fixture"; exit 1; }
-cp "$FIX/tiny-q8_0.gguf" "$srv/test/bad-GGUF/bad-Q8_0.gguf"
-cp "$FIX/tiny-q8_0.gguf" "$srv/test/flaky-GGUF/flaky-Q8_0.gguf"
-cp "$FIX/tiny-q8_0.gguf" "$srv/test/gated-GGUF/gated-Q8_0.gguf"
+cp "$MODELS/tiny-q8_0.gguf" "$srv/test/bad-GGUF/bad-Q8_0.gguf"
+cp "$MODELS/tiny-q8_0.gguf" "$srv/test/flaky-GGUF/flaky-Q8_0.gguf"
+cp "$MODELS/tiny-q8_0.gguf" "$srv/test/gated-GGUF/gated-Q8_0.gguf"
 
 python3 "$SRC/tests/hf_server.py" serve "$srv" "$tmp/port" "$tmp/log" &
 pid=$!
@@ -58,8 +48,8 @@ echo "1..31"
 out=$("$GLMCHAT" pull test/tiny-GGUF:Q8_0 2>"$tmp/err"); rc=$?
 ok $rc "pull test/tiny-GGUF:Q8_0 succeeds"
 [ "$out" = "$cache/test/tiny-GGUF/tiny-Q8_0.gguf" ]; ok $? "prints the cached path ($out)"
-cmp -s "$out" "$FIX/tiny-q8_0.gguf"; ok $? "the file is byte-identical to the repository's"
-grep -q "$(python3 -c "import hashlib,sys;print(hashlib.sha256(open(sys.argv[1],'rb').read()).hexdigest())" "$FIX/tiny-q8_0.gguf")" \
+cmp -s "$out" "$MODELS/tiny-q8_0.gguf"; ok $? "the file is byte-identical to the repository's"
+grep -q "$(python3 -c "import hashlib,sys;print(hashlib.sha256(open(sys.argv[1],'rb').read()).hexdigest())" "$MODELS/tiny-q8_0.gguf")" \
 	"$out.json"; ok $? "the record beside it holds the verified sha256"
 
 # 5-6: cached: no second download, also when the tag is written in lower case
@@ -71,12 +61,12 @@ ok $? "a second pull uses the cache (no download)"
 ok $? "--force downloads again"
 
 # 7-9: resume a partial file left by an interrupted download
-head -c 1000000 "$FIX/tiny-f32.gguf" > "$cache/test/tiny-GGUF/tiny-F32.gguf.part"
+head -c 1000000 "$MODELS/tiny-f32.gguf" > "$cache/test/tiny-GGUF/tiny-F32.gguf.part"
 out=$("$GLMCHAT" pull test/tiny-GGUF:F32 2>"$tmp/err"); rc=$?
 ok $rc "pull with a partial file present succeeds"
 grep -q "^GET /cdn/test/tiny-GGUF/tiny-F32.gguf range=bytes=1000000- " "$tmp/log"
 ok $? "it asked only for the missing bytes (Range: bytes=1000000-)"
-cmp -s "$out" "$FIX/tiny-f32.gguf" && [ ! -e "$out.part" ]; ok $? "resumed file is complete and correct"
+cmp -s "$out" "$MODELS/tiny-f32.gguf" && [ ! -e "$out.part" ]; ok $? "resumed file is complete and correct"
 
 # 10-12: a partial file with wrong bytes: the checksum catches it, then a clean retry works
 rm -f "$cache/test/tiny-GGUF/tiny-F32.gguf" "$cache/test/tiny-GGUF/tiny-F32.gguf.json"
@@ -85,7 +75,7 @@ head -c 500000 /dev/zero > "$cache/test/tiny-GGUF/tiny-F32.gguf.part"
 [ $rc -eq 1 ] && grep -q "sha256 mismatch" "$tmp/err"; ok $? "corrupt partial file: sha256 mismatch, exit 1"
 [ ! -e "$cache/test/tiny-GGUF/tiny-F32.gguf.part" ] && [ ! -e "$cache/test/tiny-GGUF/tiny-F32.gguf" ]
 ok $? "the corrupt download is deleted, nothing is installed"
-out=$("$GLMCHAT" pull test/tiny-GGUF:F32 2>/dev/null) && cmp -s "$out" "$FIX/tiny-f32.gguf"
+out=$("$GLMCHAT" pull test/tiny-GGUF:F32 2>/dev/null) && cmp -s "$out" "$MODELS/tiny-f32.gguf"
 ok $? "the retry downloads a good file"
 
 # 13-14: the repository's checksum does not match what it serves
@@ -98,7 +88,7 @@ ok $? "sha256 mismatch: a one-line error naming both checksums, exit 1"; diag "$
 # 15-17: split parts are downloaded, checked and joined into one GGUF
 out=$("$GLMCHAT" pull test/tiny-GGUF:Q4_0 2>"$tmp/err"); rc=$?
 ok $rc "pull of a split model succeeds"
-[ "$out" = "$cache/test/tiny-GGUF/tiny-Q4_0.gguf" ] && cmp -s "$out" "$FIX/tiny-q4_0.gguf"
+[ "$out" = "$cache/test/tiny-GGUF/tiny-Q4_0.gguf" ] && cmp -s "$out" "$MODELS/tiny-q4_0.gguf"
 ok $? "the joined file is byte-identical to the unsplit original"
 [ -z "$(ls "$cache/test/tiny-GGUF/" | grep -e '-of-' -e '\.part$' -e '\.joining$')" ]
 ok $? "no parts or temporary files are left"
@@ -110,7 +100,7 @@ diag "$tmp/err"
 part=$(wc -c < "$cache/test/flaky-GGUF/flaky-Q8_0.gguf.part" 2>/dev/null || echo 0)
 out=$("$GLMCHAT" pull test/flaky-GGUF:Q8_0 2>/dev/null); rc=$?
 ok $rc "the second pull succeeds"
-[ "$part" -gt 0 ] && grep -q "range=bytes=$part- " "$tmp/log" && cmp -s "$out" "$FIX/tiny-q8_0.gguf"
+[ "$part" -gt 0 ] && grep -q "range=bytes=$part- " "$tmp/log" && cmp -s "$out" "$MODELS/tiny-q8_0.gguf"
 ok $? "it resumed at byte $part and the file is correct"
 
 # 21-23: a gated repository needs HF_TOKEN
@@ -118,7 +108,7 @@ ok $? "it resumed at byte $part and the file is correct"
 [ $rc -eq 1 ] && grep -q "HF_TOKEN" "$tmp/err"; ok $? "gated without a token: exit 1, names HF_TOKEN"
 out=$(HF_TOKEN=secret-token "$GLMCHAT" pull test/gated-GGUF 2>/dev/null); rc=$?
 ok $rc "with HF_TOKEN it downloads (one model in the repository: no tag needed)"
-cmp -s "$out" "$FIX/tiny-q8_0.gguf" && grep -q "^GET /api/models/test/gated-GGUF/.* auth=yes" "$tmp/log"
+cmp -s "$out" "$MODELS/tiny-q8_0.gguf" && grep -q "^GET /api/models/test/gated-GGUF/.* auth=yes" "$tmp/log"
 ok $? "the token was sent"
 
 # 24-26: choosing files
@@ -155,7 +145,7 @@ ok $? "list shows the downloaded models"; diag "$tmp/list"
 if "$GLMCHAT" run --help >/dev/null 2>&1; then
 	GLMCHAT_HF_ENDPOINT=http://127.0.0.1:1 "$GLMCHAT" run -m hf:test/tiny-GGUF:Q8_0 -p hi -n 4 --temp 0 \
 		--backend cpu > "$tmp/a" 2>/dev/null; rc=$?
-	"$GLMCHAT" run -m "$FIX/tiny-q8_0.gguf" -p hi -n 4 --temp 0 --backend cpu > "$tmp/b" 2>/dev/null
+	"$GLMCHAT" run -m "$MODELS/tiny-q8_0.gguf" -p hi -n 4 --temp 0 --backend cpu > "$tmp/b" 2>/dev/null
 	[ $rc -eq 0 ] && cmp -s "$tmp/a" "$tmp/b"; ok $? "run -m hf:REPO:QUANT answers as with the file's path"
 else
 	skip "glmchat run is not implemented yet"

@@ -9,7 +9,7 @@
 #include <cjson/cJSON.h>
 #include "engine/quant.h"
 #include "engine/quant_blocks.h"
-#include "tests/tap.h"
+#include "tests/testutil.h"
 
 /* How far the q8 path may move a dot from the exact one, relative to
  * ‖w‖·‖x‖: rounding x to 127 levels per block costs about amax/127/√12 per
@@ -31,29 +31,6 @@ struct fixture {
 	float *x;
 	double dot;
 };
-
-static void *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	void *buf = NULL;
-	long sz;
-
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) == 0 && (sz = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
-		buf = malloc((size_t)sz + 1);
-		if (buf && fread(buf, 1, (size_t)sz, f) != (size_t)sz) {
-			free(buf);
-			buf = NULL;
-		}
-		if (buf) {
-			((char *)buf)[sz] = 0;
-			*len = (size_t)sz;
-		}
-	}
-	fclose(f);
-	return buf;
-}
 
 static void *slurp_fixture(const char *name, const char *ext, size_t want_len)
 {
@@ -91,11 +68,6 @@ static void load_fixture(cJSON *index, const char *name, struct fixture *fx)
 	free(raw);
 	fx->want = slurp_fixture(name, ".f32", (size_t)fx->n * 4);
 	fx->x = slurp_fixture(name, ".x.f32", (size_t)fx->n * 4);
-}
-
-static double rel_err(double got, double want)
-{
-	return fabs(got - want) / fmax(fabs(want), 1e-30);
 }
 
 static double dot64(const float *a, const float *b, int64_t n)

@@ -3,7 +3,7 @@
  * reloaded conversation), saves are atomic, bad files are refused with a
  * message naming them, and the path helpers find the last session. */
 #include "config.h"
-#include "tests/tap.h"
+#include "tests/testutil.h"
 #include "src/session.h"
 #include "src/atomic_write.h"
 
@@ -17,38 +17,6 @@
 
 static char err[1024];
 static char tmpdir[] = "/tmp/glmchat-session-XXXXXX";
-
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	long n;
-
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = malloc((size_t)n + 1);
-	if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-		free(buf);
-		buf = NULL;
-	}
-	fclose(f);
-	if (buf) {
-		buf[n] = '\0';
-		if (len)
-			*len = (size_t)n;
-	}
-	return buf;
-}
-
-static void spit(const char *path, const char *text)
-{
-	FILE *f = fopen(path, "w");
-	if (!f || fputs(text, f) < 0 || fclose(f))
-		bail_out("cannot write %s", path);
-}
 
 static char *render(const struct glm_chat_format *f, const struct glm_conversation *c,
                     const struct glm_render_opts *o)
@@ -234,7 +202,7 @@ static void rejects(const char *text, const char *why, const char *what)
 	char path[512];
 
 	snprintf(path, sizeof path, "%s/bad.json", tmpdir);
-	spit(path, text);
+	spit_text(path, text);
 	glm_conversation_init(&c);
 	session_meta_init(&m);
 	ok(session_load(path, &c, &m, err, sizeof err) == -1 && strstr(err, path) && strstr(err, why) &&
@@ -314,7 +282,7 @@ static void paths(void)
 	ok(session_last_path(got, sizeof got) == 0 && !strcmp(got, a), "last session is the newest file");
 	/* a leftover temporary file from an interrupted write is not a session */
 	snprintf(got, sizeof got, "%s/.x.json.ABCDEF", dir);
-	spit(got, "{}");
+	spit_text(got, "{}");
 	ok(session_last_path(got, sizeof got) == 0 && !strcmp(got, a), "temporary files are ignored");
 	ok(session_resolve("work", got, sizeof got) == 0 && !strcmp(got + strlen(dir), "/work.json"),
 	   "/save work -> sessions/work.json");

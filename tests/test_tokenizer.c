@@ -3,7 +3,7 @@
  * model's GGUF: both special modes, exact decoding, the streaming decoder,
  * special-token lookups, hostile inputs and hostile vocabularies. */
 #include "config.h"
-#include "tests/tap.h"
+#include "tests/testutil.h"
 #include "engine/gguf.h"
 #include "engine/tokenizer.h"
 
@@ -18,32 +18,6 @@ static double now(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static char *slurp(const char *path, size_t *len)
-{
-	FILE *f = fopen(path, "rb");
-	char *buf = NULL;
-	size_t cap = 0, n = 0;
-
-	if (!f)
-		return NULL;
-	for (;;) {
-		if (n + 65536 + 1 > cap) {
-			char *p = realloc(buf, cap = 2 * cap + 65536 + 1);
-			if (!p)
-				bail_out("out of memory");
-			buf = p;
-		}
-		size_t k = fread(buf + n, 1, cap - n - 1, f);
-		n += k;
-		if (!k)
-			break;
-	}
-	fclose(f);
-	buf[n] = '\0';
-	*len = n;
-	return buf;
 }
 
 static int hex4(const char *p)

@@ -9,45 +9,35 @@
 # idle sleep and the transparent reload, /load restoring the thinking
 # switch, /copy through OSC 52 and a clipboard tool. Every wait is bounded.
 # Prints TAP.
-GLMCHAT=${GLMCHAT:-src/glmchat}
-FIX=${GLMCHAT_FIXTURES:-tests/fixtures}
+. "$(dirname "$0")/lib.sh"
 MODEL=$FIX/models/tiny-q8_0.gguf
 
-n=0
-failed=0
-ok() {   # ok STATUS DESCRIPTION
-	n=$((n + 1))
-	if [ "$1" -eq 0 ]; then
-		echo "ok $n - $2"
-	else
-		echo "not ok $n - $2"
-		failed=$((failed + 1))
-		if [ -f "$tmp/screen" ]; then
-			echo "# screen:"
-			sed 's/^/#   /' "$tmp/screen"
-		fi
+on_failure() {   # what the pane showed
+	if [ -f "$tmp/screen" ]; then
+		echo "# screen:"
+		sed 's/^/#   /' "$tmp/screen"
 	fi
 }
 
 if ! command -v tmux >/dev/null 2>&1; then
-	echo "1..0 # SKIP tmux is not installed (Debian package tmux)"
-	exit 0
+	skip_all "tmux is not installed (Debian package tmux)"
 fi
 if [ ! -x "$GLMCHAT" ]; then
-	echo "1..0 # SKIP $GLMCHAT not built"
-	exit 0
+	skip_all "$GLMCHAT not built"
 fi
 case $GLMCHAT in /*) ;; *) GLMCHAT=$(pwd)/$GLMCHAT ;; esac
 case $MODEL in /*) ;; *) MODEL=$(pwd)/$MODEL ;; esac
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/test_tui.XXXXXX") || exit 1
+make_tmp tui
 # one tmux server per session, so a server still shutting down never
 # meets the next one on its socket
 k=0
 sock="glmtest$$-$k"
 tm() { tmux -L "$sock" -f /dev/null "$@"; }
-trap 'tm kill-server >/dev/null 2>&1; rm -rf "$tmp"' EXIT
-trap 'exit 1' INT TERM HUP
+cleanup() {
+	tm kill-server >/dev/null 2>&1
+	rm -rf "$tmp"
+}
 
 # The pane runs this: the terminal's settings before and after glmchat.
 # ARGS are glmchat's; the glmchat process writes its pid first.
@@ -361,5 +351,4 @@ wait_exit
 [ "$(cat "$tmp/rc" 2>/dev/null)" = 0 ] && restored
 ok $? "/quit after all that: status 0, the terminal restored"
 
-echo "1..$n"
-[ "$failed" -eq 0 ]
+done_testing
