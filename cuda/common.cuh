@@ -32,6 +32,39 @@ static inline bool cuda_fail(cudaError_t e, const char *what, const char *file, 
 
 static inline __host__ __device__ int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
+// Programmatic dependent launch (sm_90+, glm_cuda_options.pdl): a kernel
+// launched through launch_k may be scheduled while the kernel before it in
+// the stream is still draining its last blocks, which hides most of the
+// launch gap between the ~16 dependent kernels of a decode layer. Such a
+// kernel must call pdl_begin() before touching global memory: it waits
+// until the previous kernel has completed and its writes are visible (so
+// ordering stays transitive along the stream), then lets the next kernel
+// start launching. Without the attribute, or before sm_90, both are no-ops.
+// The switch is process-wide, set by each forward call from its backend.
+extern bool glm_cuda_pdl_on;
+static __device__ __forceinline__ void pdl_begin(void)
+{
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+	asm volatile("griddepcontrol.wait;" ::: "memory");
+	asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
+#endif
+}
+template <typename... KA, typename... A>
+static inline cudaError_t launch_k(void (*k)(KA...), dim3 grid, dim3 block, size_t smem, cudaStream_t s, A &&...args)
+{
+	cudaLaunchConfig_t c = {};
+	cudaLaunchAttribute at[1];
+	c.gridDim = grid;
+	c.blockDim = block;
+	c.dynamicSmemBytes = smem;
+	c.stream = s;
+	at[0].id = cudaLaunchAttributeProgrammaticStreamSerialization;
+	at[0].val.programmaticStreamSerializationAllowed = 1;
+	c.attrs = at;
+	c.numAttrs = glm_cuda_pdl_on ? 1 : 0;
+	return cudaLaunchKernelEx(&c, k, static_cast<A &&>(args)...);
+}
+
 #define WARP 32
 
 static __device__ __forceinline__ float warp_sum(float v)

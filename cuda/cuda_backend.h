@@ -27,6 +27,16 @@ struct glm_cuda_options {
 	bool staged_gemv;        /* the staged GEMV kernel (16-byte loads through shared
 	                            memory) instead of the first one (false: measured
 	                            slower, docs/PERF.md) */
+	int gemv_rows;           /* rows per warp of the decode GEMVs: 2 or 4 take the
+	                            multi-row kernel (x loaded once for all rows, the
+	                            chosen experts' down rows read in parallel, RMSNorm
+	                            folded in); 1 the step-4 kernel (1: the multi-row
+	                            one measured slower, docs/PERF.md step 6) */
+	bool pdl;                /* programmatic dependent launch between the decode
+	                            kernels (true; sm_90+, ignored before) */
+	bool q8_wide;            /* fused attention over a q8_0 cache reads whole
+	                            34-byte blocks with 16-byte loads (true; false:
+	                            2-byte loads per 8 values, step 5) */
 };
 void glm_cuda_options_default(struct glm_cuda_options *o);
 int glm_backend_cuda_create_ex(const struct glm_model *m, const struct glm_backend_config *cfg,

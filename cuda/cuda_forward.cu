@@ -143,6 +143,7 @@ static gemv_args gv(const cuda_backend *b, const dtensor *W, int n, const float 
 	gemv_args a;
 	memset(&a, 0, sizeof a);
 	a.legacy = !b->opt.staged_gemv;
+	a.rows_per_warp = b->opt.staged_gemv ? 1 : b->opt.gemv_rows;
 	a.type = W->type;
 	a.ncols = (int)W->ne[0];
 	a.nrows = (int)W->ne[1];
@@ -177,17 +178,35 @@ static int q8_input(cuda_backend *b, const float *x, int64_t n, char *err, size_
 	return quantize_q8(x, n, b->s.xq, b->s.xd, b->stream, err, errlen);
 }
 
+// The multi-row GEMV normalises its input itself (each block sums the
+// squares of the token's row), so the RMSNorm launches go away.
+static bool fold_norm(const cuda_backend *b)
+{
+	return b->opt.gemv_rows >= 2 && b->opt.exact && !b->opt.staged_gemv;
+}
+
+static void set_norm(gemv_args *a, const dtensor *w, float eps)
+{
+	a->norm_w = (const float *)w->d;
+	a->norm_eps = eps;
+}
+
 static int attention_gemv(cuda_backend *b, const dlayer *L, uint8_t *cache, int n, char *err, size_t errlen)
 {
 	const dims d = dims_of(b);
 	scratch *s = &b->s;
 	cudaStream_t st = b->stream;
 	const float eps = b->hp.rms_eps, eps_in = b->hp.rms_eps_inner;
+	const bool fold = fold_norm(b);
 
 	const bool q8 = !b->opt.exact && d.D % 32 == 0 && d.Rq % 32 == 0;
-	TRY(rmsnorm(s->x, d.D, d.D, n, (const float *)L->attn_norm.d, eps, s->h, d.D, q8 ? s->xq : NULL, s->xd, st,
-	            err, errlen));
-	gemv_args a = gv(b, &L->attn_q_a, n, s->h, d.D, s->cq, d.Rq);
+	if (!fold)
+		TRY(rmsnorm(s->x, d.D, d.D, n, (const float *)L->attn_norm.d, eps, s->h, d.D, q8 ? s->xq : NULL, s->xd,
+		            st, err, errlen));
+	const float *xin = fold ? s->x : s->h;
+	gemv_args a = gv(b, &L->attn_q_a, n, xin, d.D, s->cq, d.Rq);
+	if (fold)
+		set_norm(&a, &L->attn_norm, eps);
 	if (n == 1 && L->attn_kv_a_mqa.type == L->attn_q_a.type &&
 	    L->attn_kv_a_mqa.nb[1] == L->attn_q_a.nb[1]) {
 		// decode: q_a and kv_a read the same input, so one launch does both
@@ -203,16 +222,21 @@ static int attention_gemv(cuda_backend *b, const dlayer *L, uint8_t *cache, int 
 		if (q8)
 			use_q8(b, &a);
 		TRY(gemv_launch(&a, st, err, errlen));
-		a = gv(b, &L->attn_kv_a_mqa, n, s->h, d.D, s->ckv, d.R + d.Dr);
+		a = gv(b, &L->attn_kv_a_mqa, n, xin, d.D, s->ckv, d.R + d.Dr);
+		if (fold)
+			set_norm(&a, &L->attn_norm, eps);
 		if (q8)
 			use_q8(b, &a);
 		TRY(gemv_launch(&a, st, err, errlen));
 	}
 	TRY(kv_store(s->ckv, d.R + d.Dr, (const float *)L->attn_kv_a_norm.d, eps_in, n, s->pos, &b->kv, cache, st,
 	             err, errlen));
-	TRY(rmsnorm(s->cq, d.Rq, d.Rq, n, (const float *)L->attn_q_a_norm.d, eps_in, s->cq, d.Rq, q8 ? s->xq : NULL,
-	            s->xd, st, err, errlen));
+	if (!fold)
+		TRY(rmsnorm(s->cq, d.Rq, d.Rq, n, (const float *)L->attn_q_a_norm.d, eps_in, s->cq, d.Rq,
+		            q8 ? s->xq : NULL, s->xd, st, err, errlen));
 	a = gv(b, &L->attn_q_b, n, s->cq, d.Rq, s->q, (int64_t)d.H * d.Dk);
+	if (fold)
+		set_norm(&a, &L->attn_q_a_norm, eps_in);
 	if (q8)
 		use_q8(b, &a);
 	TRY(gemv_launch(&a, st, err, errlen));
@@ -249,6 +273,7 @@ static int attention_core(cuda_backend *b, uint8_t *cache, int n, char *err, siz
 	at.out = s->olat;
 	at.work = s->attn_work;
 	at.work_bytes = s->attn_work_bytes;
+	at.q8_wide = b->opt.q8_wide;
 	// fa off keeps the plain path for decode; batches always take the
 	// fused kernel when it exists (the plain score matrix is quadratic)
 	const bool fused = b->fused && (b->base.cfg.flash_attn || n > 1);
@@ -296,12 +321,17 @@ static int ffn_gemv(cuda_backend *b, const dlayer *L, int n, char *err, size_t e
 	const float eps = b->hp.rms_eps;
 
 	const bool q8 = !b->opt.exact && d.D % 32 == 0;
-	TRY(rmsnorm(s->x, d.D, d.D, n, (const float *)L->ffn_norm.d, eps, s->h, d.D, q8 ? s->xq : NULL, s->xd, st,
-	            err, errlen));
+	const bool fold = fold_norm(b);
+	if (!fold)
+		TRY(rmsnorm(s->x, d.D, d.D, n, (const float *)L->ffn_norm.d, eps, s->h, d.D, q8 ? s->xq : NULL, s->xd,
+		            st, err, errlen));
+	const float *xin = fold ? s->x : s->h;
 	if (!L->is_moe) {
-		gemv_args a = gv(b, &L->ffn_gate, n, s->h, d.D, s->act, d.F);
+		gemv_args a = gv(b, &L->ffn_gate, n, xin, d.D, s->act, d.F);
 		a.w_up = L->ffn_up.d;
 		a.nb2_up = L->ffn_up.nb[2];
+		if (fold)
+			set_norm(&a, &L->ffn_norm, eps);
 		if (q8)
 			use_q8(b, &a);
 		TRY(gemv_launch(&a, st, err, errlen));
@@ -313,7 +343,9 @@ static int ffn_gemv(cuda_backend *b, const dlayer *L, int n, char *err, size_t e
 		}
 		return gemv_launch(&a, st, err, errlen);
 	}
-	gemv_args a = gv(b, &L->ffn_gate_inp, n, s->h, d.D, s->rlog, d.E);
+	gemv_args a = gv(b, &L->ffn_gate_inp, n, xin, d.D, s->rlog, d.E);
+	if (fold)
+		set_norm(&a, &L->ffn_norm, eps);
 	TRY(gemv_launch(&a, st, err, errlen));
 	TRY(moe_topk(s->rlog, (const float *)L->exp_probs_b.d, n, d.E, d.K, b->hp.gating, b->hp.expert_weights_norm,
 	             b->hp.expert_weights_scale, s->eids, s->ew, st, err, errlen));
@@ -323,7 +355,9 @@ static int ffn_gemv(cuda_backend *b, const dlayer *L, int n, char *err, size_t e
 	const bool sh_fused = sh && L->ffn_gate_shexp.type == L->ffn_gate_exps.type &&
 	                      L->ffn_gate_shexp.nb[1] == L->ffn_gate_exps.nb[1];
 	const int64_t act_tok = (int64_t)d.P * d.Fe;
-	a = gv(b, &L->ffn_gate_exps, n, s->h, d.D, s->act, act_tok);
+	a = gv(b, &L->ffn_gate_exps, n, xin, d.D, s->act, act_tok);
+	if (fold)
+		set_norm(&a, &L->ffn_norm, eps);
 	a.w_up = L->ffn_up_exps.d;
 	a.nb2_up = L->ffn_up_exps.nb[2];
 	a.per_tok = sh_fused ? d.K + 1 : d.K;
@@ -336,7 +370,9 @@ static int ffn_gemv(cuda_backend *b, const dlayer *L, int n, char *err, size_t e
 		use_q8(b, &a);
 	TRY(gemv_launch(&a, st, err, errlen));
 	if (sh && !sh_fused) {
-		a = gv(b, &L->ffn_gate_shexp, n, s->h, d.D, s->act + (int64_t)d.K * d.Fe, act_tok);
+		a = gv(b, &L->ffn_gate_shexp, n, xin, d.D, s->act + (int64_t)d.K * d.Fe, act_tok);
+		if (fold)
+			set_norm(&a, &L->ffn_norm, eps);
 		a.w_up = L->ffn_up_shexp.d;
 		if (q8)
 			use_q8(b, &a);
@@ -512,9 +548,13 @@ static int output_logits(cuda_backend *b, int n, bool all, bool use_gemm, float 
 	cudaStream_t st = b->stream;
 	if (!all) {
 		const bool q8 = !b->opt.exact && d.D % 32 == 0;
-		TRY(rmsnorm(s->x + (int64_t)(n - 1) * d.D, d.D, d.D, 1, (const float *)b->output_norm.d, b->hp.rms_eps, s->h,
-		            d.D, q8 ? s->xq : NULL, s->xd, st, err, errlen));
-		gemv_args a = gv(b, &b->output, 1, s->h, d.D, s->logits, d.V);
+		const bool fold = fold_norm(b);
+		if (!fold)
+			TRY(rmsnorm(s->x + (int64_t)(n - 1) * d.D, d.D, d.D, 1, (const float *)b->output_norm.d,
+			            b->hp.rms_eps, s->h, d.D, q8 ? s->xq : NULL, s->xd, st, err, errlen));
+		gemv_args a = gv(b, &b->output, 1, fold ? s->x + (int64_t)(n - 1) * d.D : s->h, d.D, s->logits, d.V);
+		if (fold)
+			set_norm(&a, &b->output_norm, b->hp.rms_eps);
 		if (q8)
 			use_q8(b, &a);
 		TRY(gemv_launch(&a, st, err, errlen));
@@ -631,6 +671,7 @@ int cuda_forward(cuda_backend *b, const int32_t *ids, int n, int64_t pos, float 
 		}
 	if (cancelled(cancel))
 		return 1;
+	glm_cuda_pdl_on = b->opt.pdl;
 
 	static_assert(sizeof(int) == sizeof(int32_t), "token ids are int32");
 	if (n == 1 && b->opt.use_graph) {

@@ -72,6 +72,8 @@ extern "C" int glm_cuda_test_gemv(const struct glm_cuda_gemv_test *t, char *err,
 	a.sum = t->sum;
 	a.accumulate = t->accumulate;
 	a.legacy = !t->staged;
+	a.rows_per_warp = t->rows_per_warp;
+	a.nrows_x = t->nrows_x;
 	if (!(a.w = P.up<uint8_t>(t->w, t->w_bytes, err, errlen)))
 		return -1;
 	if (t->w_up && !(a.w_up = P.up<uint8_t>(t->w_up, t->w_bytes, err, errlen)))
@@ -86,10 +88,18 @@ extern "C" int glm_cuda_test_gemv(const struct glm_cuda_gemv_test *t, char *err,
 	if (!(a.x = dx))
 		return -1;
 	if (t->norm_w) {
-		// the forward pass normalises the per-token input first, in place here
+		// the forward pass normalises the per-token input first: in place
+		// here, or inside the multi-row kernel (folded, as decode does)
 		const float *nw = P.up<float>(t->norm_w, sizeof(float) * t->ncols, err, errlen);
-		if (!nw || rmsnorm(dx, t->x_tok, t->ncols, t->n_tok, nw, t->norm_eps, dx, t->x_tok, NULL, NULL, 0, err, errlen))
+		if (!nw)
 			return -1;
+		if (t->rows_per_warp >= 2 && !t->q8) {
+			a.norm_w = nw;
+			a.norm_eps = t->norm_eps;
+		} else if (rmsnorm(dx, t->x_tok, t->ncols, t->n_tok, nw, t->norm_eps, dx, t->x_tok, NULL, NULL, 0, err,
+		                   errlen)) {
+			return -1;
+		}
 	}
 	if (t->q8) {
 		int8_t *xq = P.up<int8_t>(NULL, t->x_count, err, errlen);
@@ -192,6 +202,7 @@ extern "C" int glm_cuda_test_attention(int G, int R, int Dr, int Dk, int kv_type
 	a.cache = cache;
 	a.out = dout;
 	a.n_split = n_split;
+	a.q8_wide = true;          // the default path (glm_cuda_options.q8_wide)
 	a.work_bytes = fused ? attn_work_bytes_fused(G, R, n, n_split) : attn_work_bytes_plain(G, n, n_rows);
 	if (!(a.work = P.up<float>(NULL, a.work_bytes, err, errlen)))
 		return -1;

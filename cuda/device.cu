@@ -2,6 +2,9 @@
 #include <cuda_runtime.h>
 #include "cuda/cuda_backend.h"
 
+// common.cuh: programmatic dependent launch for the kernels that support it
+bool glm_cuda_pdl_on = false;
+
 extern "C" int glm_cuda_device_count(void)
 {
 	int n = 0;

@@ -71,6 +71,73 @@ template <int KT> static __device__ __forceinline__ uint4 kv_raw8(const uint8_t 
 	}
 	return *(const uint4 *)(row + 16 * c);
 }
+// q8_0 rows read by whole 34-byte blocks (glm_cuda_options.q8_wide): a
+// block at a 2-byte aligned address lies inside the 3 aligned 16-byte words
+// that cover it (an aligned word holding a valid byte never leaves the
+// cache buffer's last 256-byte granule), so a thread issues 3 16-byte loads
+// per 32 values instead of 5 2-byte loads per 8, then shifts the bytes into
+// place in registers. Conversion as kv_cvt8 (same rounding).
+struct q8blk {
+	uint4 w[3];
+	int off;                   // the block's byte offset inside w
+};
+static __device__ __forceinline__ void q8blk_load(const uint8_t *p, q8blk *b)
+{
+	const uint4 *g = (const uint4 *)((uintptr_t)p & ~(uintptr_t)15);
+	b->off = (int)((uintptr_t)p & 15);
+	b->w[0] = g[0];
+	b->w[1] = g[1];
+	b->w[2] = g[2];
+}
+static __device__ __forceinline__ void q8blk_zero(q8blk *b)
+{
+	b->w[0] = b->w[1] = b->w[2] = make_uint4(0, 0, 0, 0);
+	b->off = 0;
+}
+// word i of the 12, i a compile-time constant after unrolling (12: zero)
+static __device__ __forceinline__ uint32_t q8w(const q8blk &b, int i)
+{
+	const uint4 &v = b.w[i >> 2 < 3 ? i >> 2 : 2];
+	const uint32_t x = (i & 3) == 0 ? v.x : (i & 3) == 1 ? v.y : (i & 3) == 2 ? v.z : v.w;
+	return i < 12 ? x : 0u;
+}
+// chunk c (values 8c .. 8c+7) of the block as four half2
+static __device__ __forceinline__ uint4 q8blk_chunk(float d, const uint32_t *dw, int c)
+{
+	uint4 out;
+	__half2 *o = (__half2 *)&out;
+	const uint32_t w[2] = {dw[2 * c], dw[2 * c + 1]};
+#pragma unroll
+	for (int i = 0; i < 4; i++) {
+		const uint32_t v = w[i >> 1] >> (16 * (i & 1));
+		o[i] = __floats2half2_rn(d * (float)(int8_t)(v & 0xFF), d * (float)(int8_t)((v >> 8) & 0xFF));
+	}
+	return out;
+}
+// the scale and the 8 data words (32 int8) of a loaded block
+static __device__ __forceinline__ float q8blk_unpack(const q8blk &b, uint32_t *dw)
+{
+	const int qs = b.off >> 2;                       // scale word (off is even: no straddle)
+	uint32_t sw = q8w(b, 0);
+	sw = qs == 1 ? q8w(b, 1) : sw;
+	sw = qs == 2 ? q8w(b, 2) : sw;
+	sw = qs == 3 ? q8w(b, 3) : sw;
+	const float d = h2f((uint16_t)(sw >> (8 * (b.off & 3))));
+	const int s2 = b.off + 2, q = s2 >> 2, r = 8 * (s2 & 3);   // data start: word q, byte shift r (0 or 16)
+#pragma unroll
+	for (int k = 0; k < 8; k++) {
+		uint32_t lo = q8w(b, k), hi = q8w(b, k + 1);
+#pragma unroll
+		for (int j = 1; j <= 4; j++)
+			if (q == j) {
+				lo = q8w(b, k + j);
+				hi = q8w(b, k + j + 1);
+			}
+		dw[k] = __funnelshift_r(lo, hi, r);
+	}
+	return d;
+}
+
 template <int KT> static __device__ __forceinline__ uint4 kv_cvt8(uint4 r)
 {
 	if (KT == KV_F16)
@@ -118,6 +185,7 @@ template <int G, int QT, int KT>
 static __global__ void __launch_bounds__(fa_shape<G, QT>::NT)
 fa_kernel(attn_args a, kv_layout L, int nq_blocks)
 {
+	pdl_begin();
 	typedef fa_shape<G, QT> S;
 	extern __shared__ __align__(16) unsigned char smem[];
 	const int R = a.R, Dr = a.Dr, D = R + Dr, DS = D + FA_PAD, PS = FA_TT + FA_PAD;
@@ -170,8 +238,30 @@ fa_kernel(attn_args a, kv_layout L, int nq_blocks)
 
 	// cache tile loader: 8 values (16 bytes of f16) per chunk
 	const int cpr = D / 8, nchunk = FA_TT * cpr;
+	// q8_0 by whole blocks (a.q8_wide): a thread takes blocks i, i + NT, ...
+	// Only in the 8-warp shapes (decode, small batches): the 16-warp ones are
+	// capped at 128 registers and would spill.
+	constexpr bool Q8W = KT == KV_Q8_0 && S::NW == 8;
+	constexpr int QB_MAX = Q8W ? (FA_TT * (FA_MAX_R + 64) / 32 + S::NT - 1) / S::NT : 1;
+	const bool wide = Q8W && a.q8_wide;
+	const int bpr = (D + 31) / 32, nqb = FA_TT * bpr;
 	uint4 raw[S::CHUNKS_MAX];
+	q8blk qraw[QB_MAX];
 	auto fetch = [&](int64_t t0) {
+		if (wide) {
+#pragma unroll
+			for (int k = 0; k < QB_MAX; k++) {
+				const int i = threadIdx.x + k * S::NT;
+				if (i < nqb) {
+					const int tok = i / bpr, qb = i % bpr;
+					if (t0 + tok < kv1)
+						q8blk_load(a.cache + (t0 + tok) * L.row_bytes + 34 * qb, &qraw[k]);
+					else
+						q8blk_zero(&qraw[k]);
+				}
+			}
+			return;
+		}
 #pragma unroll
 		for (int k = 0; k < S::CHUNKS_MAX; k++) {
 			const int i = threadIdx.x + k * S::NT;
@@ -182,6 +272,22 @@ fa_kernel(attn_args a, kv_layout L, int nq_blocks)
 		}
 	};
 	auto store = [&]() {
+		if (wide) {
+#pragma unroll
+			for (int k = 0; k < QB_MAX; k++) {
+				const int i = threadIdx.x + k * S::NT;
+				if (i < nqb) {
+					const int tok = i / bpr, qb = i % bpr;
+					uint32_t dw[8];
+					const float d = q8blk_unpack(qraw[k], dw);
+#pragma unroll
+					for (int c = 0; c < 4; c++)
+						if (4 * qb + c < cpr)
+							*(uint4 *)(Ks + tok * DS + 32 * qb + 8 * c) = q8blk_chunk(d, dw, c);
+				}
+			}
+			return;
+		}
 #pragma unroll
 		for (int k = 0; k < S::CHUNKS_MAX; k++) {
 			const int i = threadIdx.x + k * S::NT;
@@ -331,6 +437,7 @@ fa_kernel(attn_args a, kv_layout L, int nq_blocks)
 // per layer instead of once per block.
 static __global__ void q_prep_kernel(attn_args a, kv_layout L, __half *Qh)
 {
+	pdl_begin();
 	const int row = blockIdx.x, D = a.R + a.Dr;
 	const int64_t p = (int64_t)a.pos[0] + row / a.G;
 	for (int d = threadIdx.x; d < a.R; d += blockDim.x)
@@ -351,6 +458,7 @@ static __global__ void q_prep_kernel(attn_args a, kv_layout L, __half *Qh)
 static __global__ void __launch_bounds__(FR_WARPS * WARP)
 fa_reduce_kernel(const float *ml, const float *po, int G, int QT, int M, int R, int n_split, float *out)
 {
+	pdl_begin();
 	extern __shared__ float fr_sm[];
 	float *w = fr_sm, *acc_s = fr_sm + (n_split + 3) / 4 * 4;      // [n_split], [FR_WARPS][R]
 	__shared__ float red[FR_WARPS];
@@ -467,16 +575,17 @@ static int fa_run(const attn_args *a, const kv_layout *L, cudaStream_t s, char *
 			return -1;
 		attr_set[dev & 63] = true;
 	}
-	q_prep_kernel<<<a->n * G, 256, 0, s>>>(*a, *L, (__half *)a->work);
+	launch_k(q_prep_kernel, dim3(a->n * G), dim3(256), 0, s, *a, *L, (__half *)a->work);
 	dim3 grid((unsigned)a->n_split, (unsigned)nq);
-	fa_kernel<G, QT, KT><<<grid, S::NT, smem, s>>>(*a, *L, nq);
+	launch_k(fa_kernel<G, QT, KT>, dim3(grid), dim3(S::NT), smem, s, *a, *L, nq);
 	if (LAUNCH_FAIL(err, errlen))
 		return -1;
 	if (a->n_split > 1) {
 		const float *ml = a->work + fa_q_floats(a->n, G, D);
 		const float *po = ml + ((size_t)nq * a->n_split * S::M * 2 + 3) / 4 * 4;
 		const size_t sm = sizeof(float) * ((a->n_split + 3) / 4 * 4 + (size_t)FR_WARPS * a->R);
-		fa_reduce_kernel<<<a->n * G, FR_WARPS * WARP, sm, s>>>(ml, po, G, QT, S::M, a->R, a->n_split, a->out);
+		launch_k(fa_reduce_kernel, dim3(a->n * G), dim3(FR_WARPS * WARP), sm, s, ml, po, G, QT, S::M, a->R,
+		         a->n_split, a->out);
 		if (LAUNCH_FAIL(err, errlen))
 			return -1;
 	}

@@ -13,6 +13,7 @@
 static __global__ void topk_kernel(const float *logits, const float *bias, int n, int E, int k, int gating,
                                    bool norm, float wscale, int *ids, float *weights)
 {
+	pdl_begin();
 	const int t = blockIdx.x * (blockDim.x / WARP) + threadIdx.x / WARP, lane = threadIdx.x % WARP;
 	if (t >= n)
 		return;
@@ -85,7 +86,8 @@ int moe_topk(const float *logits, const float *bias, int n, int E, int k, int ga
 	}
 	if (n <= 0)
 		return 0;
-	topk_kernel<<<(unsigned)ceil_div(n, 4), 4 * WARP, 0, s>>>(logits, bias, n, E, k, gating, norm, wscale, ids, weights);
+	launch_k(topk_kernel, dim3((unsigned)ceil_div(n, 4)), dim3(4 * WARP), 0, s, logits, bias, n, E, k, gating, norm,
+	         wscale, ids, weights);
 	return LAUNCH_FAIL(err, errlen) ? -1 : 0;
 }
 

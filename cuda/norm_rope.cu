@@ -11,6 +11,7 @@
 static __global__ void kv_store_kernel(const float *ckv, int64_t ckv_stride, const float *w, float eps,
                                        const int *pos, kv_layout L, uint8_t *cache)
 {
+	pdl_begin();
 	extern __shared__ float row[];
 	__shared__ float red[32];
 	const int i = blockIdx.x, lane = threadIdx.x % WARP, warp = threadIdx.x / WARP;
@@ -74,7 +75,8 @@ int kv_store(const float *ckv, int64_t ckv_stride, const float *norm_w, float ep
 {
 	if (n <= 0)
 		return 0;
-	kv_store_kernel<<<n, 256, L->row_vals * sizeof(float), s>>>(ckv, ckv_stride, norm_w, eps, pos, *L, cache);
+	launch_k(kv_store_kernel, dim3(n), dim3(256), L->row_vals * sizeof(float), s, ckv, ckv_stride, norm_w, eps, pos,
+	         *L, cache);
 	return LAUNCH_FAIL(err, errlen) ? -1 : 0;
 }
 
@@ -115,6 +117,7 @@ static __global__ void __launch_bounds__(RMS_THREADS) rmsnorm_kernel(const float
                                                                      const float *w, float eps, float *out,
                                                                      int64_t os, int8_t *xq, float *xd)
 {
+	pdl_begin();
 	__shared__ float red[32];
 	const float *xr = x + (int64_t)blockIdx.x * xs;
 	float *o = out + (int64_t)blockIdx.x * os;
@@ -181,7 +184,7 @@ int rmsnorm(const float *x, int64_t x_stride, int ncols, int n, const float *w, 
 		snprintf(err, errlen, "cuda: rmsnorm: int8 output needs rows of 32-value blocks (at most 4096)");
 		return -1;
 	}
-	rmsnorm_kernel<<<n, RMS_THREADS, 0, s>>>(x, x_stride, ncols, w, eps, out, out_stride, xq, xd);
+	launch_k(rmsnorm_kernel, dim3(n), dim3(RMS_THREADS), 0, s, x, x_stride, ncols, w, eps, out, out_stride, xq, xd);
 	return LAUNCH_FAIL(err, errlen) ? -1 : 0;
 }
 

@@ -36,6 +36,10 @@ struct gemv_args {
 	bool legacy;               // the first kernel (4-byte loads, no staging): the default,
 	                           // the staged one measured slower (docs/PERF.md)
 	int nrows_x;               // rows of the extra matrix when they differ (0: nrows; not in sum mode)
+	int rows_per_warp;         // 2 or 4: the multi-row kernel (f32 activations, not sum with
+	                           // GLU); 0 or 1: the kernels above
+	const float *norm_w;       // multi-row kernel only: x is RMS-normalised with these weights
+	float norm_eps;            // first (x_inst 0: all instances share the token's input)
 };
 int gemv_launch(const gemv_args *a, cudaStream_t s, char *err, size_t errlen);
 // true when the int8-activation path exists for this type and layout
@@ -97,6 +101,8 @@ struct attn_args {
 	float *work;               // scratch (attn_work_bytes)
 	size_t work_bytes;
 	int n_split;               // KV splits per query block (fused path)
+	bool q8_wide;              // fused path, q8_0 cache: rows read by whole blocks
+	                           // with 16-byte loads (glm_cuda_options.q8_wide)
 };
 size_t attn_work_bytes_fused(int G, int R, int n, int n_split);
 size_t attn_work_bytes_plain(int G, int n, int64_t n_ctx);

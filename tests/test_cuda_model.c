@@ -234,6 +234,11 @@ static double worst_vs_cpu(struct glm_backend *b, const struct glm_model *m, con
 	return worst;
 }
 
+/* The next make() uses other decode kernels than the defaults (one row
+ * per warp with programmatic dependent launch): 1 step 5's (no PDL), 2 the
+ * multi-row GEMV with its folded RMSNorms, without PDL, 3 the same with PDL. */
+static int make_old_kernels;
+
 static struct glm_backend *make(const struct glm_model *m, enum glm_kv_type kv, bool fa, int gemm_min, bool graph,
                                 bool exact)
 {
@@ -241,6 +246,11 @@ static struct glm_backend *make(const struct glm_model *m, enum glm_kv_type kv, 
 	struct glm_cuda_options o;
 	struct glm_backend *b = NULL;
 	glm_cuda_options_default(&o);
+	if (make_old_kernels) {
+		o.gemv_rows = make_old_kernels == 1 ? 1 : 4;
+		o.pdl = make_old_kernels == 3;
+		make_old_kernels = 0;
+	}
 	o.gemm_min_batch = gemm_min;
 	o.use_graph = graph;
 	o.exact = exact;
@@ -261,7 +271,7 @@ static void check_model(const char *dir, const char *name)
 	struct glm_model *m = NULL;
 	snprintf(path, sizeof path, "%s/%s.gguf", dir, name);
 	if (load_golden(dir, name, &g) || glm_model_load(path, &m, err, sizeof err)) {
-		skip(14, "%s: fixture unreadable (%s)", name, m ? "golden" : err);
+		skip(17, "%s: fixture unreadable (%s)", name, m ? "golden" : err);
 		free_golden(&g);
 		return;
 	}
@@ -269,20 +279,27 @@ static void check_model(const char *dir, const char *name)
 	const int BIG = 1 << 30;
 	/* models whose matrices are F32 lose precision in the f16 GEMM tiles */
 	const double gemm_bound = m->layers[0].attn_q_a->type == GGML_TYPE_F32 ? 3e-2 : 1e-2;
-	struct { enum glm_kv_type kv; bool fa; int gemm; bool graph; bool inc; bool exact; double bound; bool cpu; const char *what; } cases[] = {
-		{GLM_KV_F32, true, BIG, false, false, true, 1e-4, false, "f32 cache, one batch (GEMV path, f32)"},
-		{GLM_KV_F32, true, BIG, true, true, true, 1e-4, false, "f32 cache, one token at a time (graph, f32)"},
-		{GLM_KV_F16, true, 16, false, false, true, gemm_bound, false, "f16 cache, fused attention, prefill GEMMs"},
-		{GLM_KV_F16, true, BIG, true, true, true, 5e-3, false, "f16 cache, fused attention, decode graph"},
-		{GLM_KV_F16, true, BIG, true, true, false, 1e-1, false, "f16 cache, decode with int8 activations (option)"},
-		{GLM_KV_F16, false, BIG, true, true, true, 5e-3, false, "f16 cache, plain attention (fa off), decode"},
-		{GLM_KV_BF16, true, BIG, true, true, true, 5e-3, true, "bf16 cache, fused attention, decode, vs CPU bf16"},
-		{GLM_KV_Q8_0, true, BIG, true, true, true, 5e-3, true, "q8_0 cache, fused attention, decode, vs CPU q8_0"},
-		{GLM_KV_Q8_0, false, BIG, true, true, true, 5e-3, true, "q8_0 cache, plain attention, decode, vs CPU q8_0"},
-		{GLM_KV_Q8_0, true, 16, false, false, true, 1e-1, false, "q8_0 cache, prefill GEMMs, vs goldens (sanity)"},
-		{GLM_KV_Q8_0, true, BIG, true, true, true, 1e-1, false, "q8_0 cache, decode, vs goldens (sanity)"},
+	struct {
+		enum glm_kv_type kv; bool fa; int gemm; bool graph; bool inc; bool exact; double bound; bool cpu;
+		const char *what; int old;
+	} cases[] = {
+		{GLM_KV_F32, true, BIG, false, false, true, 1e-4, false, "f32 cache, one batch (GEMV path, f32)", 0},
+		{GLM_KV_F32, true, BIG, true, true, true, 1e-4, false, "f32 cache, one token at a time (graph, f32)", 0},
+		{GLM_KV_F16, true, 16, false, false, true, gemm_bound, false, "f16 cache, fused attention, prefill GEMMs", 0},
+		{GLM_KV_F16, true, BIG, true, true, true, 5e-3, false, "f16 cache, fused attention, decode graph", 0},
+		{GLM_KV_F16, true, BIG, true, true, true, 5e-3, false, "f16 cache, decode graph, without PDL (step 5)", 1},
+		{GLM_KV_F16, true, BIG, true, true, true, 5e-3, false, "f16 cache, decode graph, 4 rows/warp, no PDL (option)", 2},
+		{GLM_KV_F16, true, BIG, true, true, true, 5e-3, false, "f16 cache, decode graph, 4 rows/warp with PDL (option)", 3},
+		{GLM_KV_F16, true, BIG, true, true, false, 1e-1, false, "f16 cache, decode with int8 activations (option)", 0},
+		{GLM_KV_F16, false, BIG, true, true, true, 5e-3, false, "f16 cache, plain attention (fa off), decode", 0},
+		{GLM_KV_BF16, true, BIG, true, true, true, 5e-3, true, "bf16 cache, fused attention, decode, vs CPU bf16", 0},
+		{GLM_KV_Q8_0, true, BIG, true, true, true, 5e-3, true, "q8_0 cache, fused attention, decode, vs CPU q8_0", 0},
+		{GLM_KV_Q8_0, false, BIG, true, true, true, 5e-3, true, "q8_0 cache, plain attention, decode, vs CPU q8_0", 0},
+		{GLM_KV_Q8_0, true, 16, false, false, true, 1e-1, false, "q8_0 cache, prefill GEMMs, vs goldens (sanity)", 0},
+		{GLM_KV_Q8_0, true, BIG, true, true, true, 1e-1, false, "q8_0 cache, decode, vs goldens (sanity)", 0},
 	};
 	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		make_old_kernels = cases[c].old;
 		struct glm_backend *b = make(m, cases[c].kv, cases[c].fa, cases[c].gemm, cases[c].graph, cases[c].exact);
 		double e = INFINITY;
 		if (b)
@@ -359,7 +376,7 @@ int main(void)
 		snprintf(p, sizeof p, "%s/%s.gguf", dir, mla[i]);
 		FILE *f = fopen(p, "rb");
 		if (!f) {
-			skip(14, "%s not found under $GLMCHAT_SHARED", mla[i]);
+			skip(17, "%s not found under $GLMCHAT_SHARED", mla[i]);
 			continue;
 		}
 		fclose(f);

@@ -215,6 +215,14 @@ static const enum ggml_type all_types[] = {
 	GGML_TYPE_Q6_K, GGML_TYPE_IQ4_NL, GGML_TYPE_IQ4_XS,
 };
 
+/* Rows per warp of the GEMV kernel under test: 1 the first kernel, 2 or 4
+ * the multi-row one (glm_cuda_options.gemv_rows); named in each test line. */
+static int gemv_rows = 1;
+static const char *rows_label(void)
+{
+	return gemv_rows == 4 ? " [4 rows/warp]" : gemv_rows == 2 ? " [2 rows/warp]" : "";
+}
+
 /* Three tokens through one matrix, input RMS-normalised on the way. */
 static bool int_type(enum ggml_type t)
 {
@@ -264,10 +272,11 @@ static void test_gemv_rows(enum ggml_type t, bool q8, int rows, int cols, bool s
 	g.y_tok = rows;
 	g.q8 = q8;
 	g.staged = staged;
+	g.rows_per_warp = gemv_rows;
 	int rc = glm_cuda_test_gemv(&g, err, sizeof err);
 	double e = rc ? INFINITY : rel_err(y, ref, n * rows);
-	ok(e <= (q8 ? 2e-2 : 1e-5), "gemv %s%s%s: 3 tokens × %d×%d after RMSNorm: rel err %.2e", ggml_type_name(t),
-	   q8 ? " int8 activations" : "", staged ? " (staged kernel)" : "", rows, cols, e);
+	ok(e <= (q8 ? 2e-2 : 1e-5), "gemv %s%s%s%s: 3 tokens × %d×%d after RMSNorm: rel err %.2e", ggml_type_name(t),
+	   q8 ? " int8 activations" : "", staged ? " (staged kernel)" : "", rows_label(), rows, cols, e);
 	if (rc)
 		diag("%s", err);
 	free(w); free(W); free(x); free(nw); free(y); free(ref);
@@ -336,10 +345,11 @@ static void test_gemv_moe(enum ggml_type t, bool q8)
 	m.y_tok = P * Fd;
 	m.y_inst = Fd;
 	m.q8 = q8;
+	m.rows_per_warp = gemv_rows;
 	int rc = glm_cuda_test_gemv(&m, err, sizeof err);
 	double e = rc ? INFINITY : rel_err(act, ract, n * P * Fd);
-	ok(e <= (q8 ? 2e-2 : 1e-5), "gemv %s%s: expert gate/up GLU, 2 tokens × (3 chosen + shared): rel err %.2e",
-	   ggml_type_name(t), q8 ? " int8 activations" : "", e);
+	ok(e <= (q8 ? 2e-2 : 1e-5), "gemv %s%s%s: expert gate/up GLU, 2 tokens × (3 chosen + shared): rel err %.2e",
+	   ggml_type_name(t), q8 ? " int8 activations" : "", rows_label(), e);
 	if (rc)
 		diag("%s", err);
 	/* down as a weighted sum, from the reference activations (zero past Fe) */
@@ -378,10 +388,11 @@ static void test_gemv_moe(enum ggml_type t, bool q8)
 	dd.sum = dd.accumulate = true;
 	dd.scale = sc;
 	dd.q8 = q8;
+	dd.rows_per_warp = gemv_rows;
 	rc = glm_cuda_test_gemv(&dd, err, sizeof err);
 	e = rc ? INFINITY : rel_err(y, ry, n * D);
-	ok(e <= (q8 ? 2e-2 : 1e-5), "gemv %s%s: weighted expert down sum added to the stream: rel err %.2e",
-	   ggml_type_name(t), q8 ? " int8 activations" : "", e);
+	ok(e <= (q8 ? 2e-2 : 1e-5), "gemv %s%s%s: weighted expert down sum added to the stream: rel err %.2e",
+	   ggml_type_name(t), q8 ? " int8 activations" : "", rows_label(), e);
 	if (rc)
 		diag("%s", err);
 	free(g); free(u); free(gs); free(us); free(dn); free(dns);
@@ -424,13 +435,62 @@ static void test_gemv_heads(enum ggml_type t, bool q8)
 	g.y_tok = H * rows;
 	g.y_inst = rows;
 	g.q8 = q8;
+	g.rows_per_warp = gemv_rows;
 	int rc = glm_cuda_test_gemv(&g, err, sizeof err);
 	double e = rc ? INFINITY : rel_err(y, ref, H * rows);
-	ok(e <= (q8 ? 2e-2 : 1e-5), "gemv %s%s: per-head slabs with strided inputs: rel err %.2e", ggml_type_name(t),
-	   q8 ? " int8 activations" : "", e);
+	ok(e <= (q8 ? 2e-2 : 1e-5), "gemv %s%s%s: per-head slabs with strided inputs: rel err %.2e", ggml_type_name(t),
+	   q8 ? " int8 activations" : "", rows_label(), e);
 	if (rc)
 		diag("%s", err);
 	free(w); free(W); free(x); free(y); free(ref);
+}
+
+/* Decode's q_a + kv_a launch: one input, a matrix of 70 rows (instance 0)
+ * and an extra one of 45 rows (instance 1, nrows_x), outputs apart. */
+static void test_gemv_extra(enum ggml_type t)
+{
+	const int r0 = 70, r1 = 45, cols = 512, gap = 100;
+	size_t nb1, nb1x;
+	uint8_t *w = random_matrix(t, r0, cols, &nb1), *wx = random_matrix(t, r1, cols, &nb1x);
+	double *W = ref_dequant(t, w, nb1, r0, cols), *WX = ref_dequant(t, wx, nb1x, r1, cols);
+	float *x = malloc(sizeof(float) * cols), *y = malloc(sizeof(float) * (gap + r1));
+	double *ref = malloc(sizeof(double) * (gap + r1));
+	for (int i = 0; i < cols; i++)
+		x[i] = rndf();
+	for (int i = 0; i < gap + r1; i++)
+		y[i] = 0.0f, ref[i] = 0.0;
+	for (int r = 0; r < r0; r++)
+		ref[r] = dotd(W + (size_t)r * cols, x, cols, 1);
+	for (int r = 0; r < r1; r++)
+		ref[gap + r] = dotd(WX + (size_t)r * cols, x, cols, 1);
+	struct glm_cuda_gemv_test g = {0};
+	g.type = t;
+	g.ncols = cols;
+	g.nrows = r0;
+	g.nrows_x = r1;
+	g.w = w;
+	g.w_bytes = nb1 * r0;
+	g.nb1 = nb1;
+	g.w_x = wx;
+	g.wx_bytes = nb1x * r1;
+	g.n_tok = 1;
+	g.per_tok = 2;
+	g.n_sel = 1;
+	g.x = x;
+	g.x_count = cols;
+	g.x_tok = cols;
+	g.y = y;
+	g.y_count = gap + r1;
+	g.y_tok = gap + r1;
+	g.y_inst = gap;
+	g.rows_per_warp = gemv_rows;
+	int rc = glm_cuda_test_gemv(&g, err, sizeof err);
+	double e = rc ? INFINITY : rel_err(y, ref, gap + r1);
+	ok(e <= 1e-5, "gemv %s%s: two matrices of 70 and 45 rows on one input (q_a + kv_a): rel err %.2e",
+	   ggml_type_name(t), rows_label(), e);
+	if (rc)
+		diag("%s", err);
+	free(w); free(wx); free(W); free(WX); free(x); free(y); free(ref);
 }
 
 static void test_gemm(enum ggml_type t)
@@ -665,6 +725,16 @@ int main(void)
 		 * the default kernel and the staged one (an option) */
 		test_gemv_rows(all_types[i], false, 19, 5120, false);
 		test_gemv_rows(all_types[i], false, 19, 5120, true);
+		/* the multi-row kernel (f32 activations) on the same shapes */
+		for (gemv_rows = 2; gemv_rows <= 4; gemv_rows += 2) {
+			test_gemv_plain(all_types[i], false);
+			test_gemv_moe(all_types[i], false);
+			test_gemv_heads(all_types[i], false);
+			test_gemv_rows(all_types[i], false, 19, 5120, false);
+			test_gemv_extra(all_types[i]);
+		}
+		gemv_rows = 1;
+		test_gemv_extra(all_types[i]);
 		test_gemm(all_types[i]);
 	}
 	test_attention();
