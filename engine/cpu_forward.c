@@ -68,7 +68,17 @@ static void attend_keys(const struct attn_ctx *c, int t, int64_t k0, int64_t k1,
 
 			for (int i = 0; i < 4; i++)      /* past the last head: repeat it, drop the result */
 				qh[i] = q + (size_t)(h + i < H ? h + i : H - 1) * W;
-			for (int k = 0; k < nk; k++) {
+			int k = 0;
+			/* two keys per pass: 6 loads per 8 multiply-adds, not 5 per 4 */
+			for (; k + 2 <= nk; k += 2) {
+				float out2[8];
+				cpu_dot4x2(qh, rows[k], rows[k + 1], W, out2);
+				for (int i = 0; i < 4 && h + i < H; i++) {
+					s[h + i][k] = out2[2 * i] * c->scale;
+					s[h + i][k + 1] = out2[2 * i + 1] * c->scale;
+				}
+			}
+			for (; k < nk; k++) {
 				cpu_dot4(qh[0], qh[1], qh[2], qh[3], rows[k], W, out);
 				for (int i = 0; i < 4 && h + i < H; i++)
 					s[h + i][k] = out[i] * c->scale;

@@ -122,6 +122,8 @@ float cpu_dot(const float *a, const float *b, int64_t n);
 /* out[k] = r_k · x for four vectors r_k at once. */
 void  cpu_dot4(const float *r0, const float *r1, const float *r2, const float *r3,
                const float *x, int64_t n, float out[4]);
+/* out[2k + j] = r[k] · x_j, four rows against two vectors (each sum as cpu_dot4's). */
+void  cpu_dot4x2(const float *const r[4], const float *x0, const float *x1, int64_t n, float out[8]);
 /* acc += Σ_k p[k] · rows[k] over n values. */
 void  cpu_acc_rows(float *acc, const float *p, const float *const *rows, int nrows, int64_t n);
 /* y += a * x */

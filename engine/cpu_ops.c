@@ -92,9 +92,10 @@ void cpu_dot4(const float *r0, const float *r1, const float *r2, const float *r3
 
 /* out[2k + j] = r_k · x_j: four rows against two activation vectors, eight
  * sums at once, so each load feeds more multiply-adds (prefill is bound
- * by loads, not arithmetic, with one vector at a time). */
+ * by loads, not arithmetic, with one vector at a time). Each sum has the
+ * bits of cpu_dot4's. */
 SIMD_CLONES
-static void dot4x2(const float *const r[4], const float *x0, const float *x1, int64_t n, float out[8])
+void cpu_dot4x2(const float *const r[4], const float *x0, const float *x1, int64_t n, float out[8])
 {
 	v8f a00 = {0}, a01 = {0}, a10 = {0}, a11 = {0}, a20 = {0}, a21 = {0}, a30 = {0}, a31 = {0};
 	int64_t i = 0;
@@ -131,12 +132,31 @@ static void dot4x2(const float *const r[4], const float *x0, const float *x1, in
 }
 
 /* acc += Σ_k p[k] · rows[k], n values: acc is read and written once for
- * all the rows, not once per row. */
+ * all the rows, not once per row. 32 values at a time in four independent
+ * sums: one chain of nrows dependent multiply-adds per 8 values was bound
+ * by their latency. Each value still sums its rows in order k = 0, 1, ... */
 SIMD_CLONES
 void cpu_acc_rows(float *acc, const float *p, const float *const *rows, int nrows, int64_t n)
 {
 	int64_t i = 0;
 
+	for (; i + 32 <= n; i += 32) {
+		v8f a0 = load8(acc + i), a1 = load8(acc + i + 8);
+		v8f a2 = load8(acc + i + 16), a3 = load8(acc + i + 24);
+
+		for (int k = 0; k < nrows; k++) {
+			v8f pk = {p[k], p[k], p[k], p[k], p[k], p[k], p[k], p[k]};
+			const float *r = rows[k] + i;
+			a0 += pk * load8(r);
+			a1 += pk * load8(r + 8);
+			a2 += pk * load8(r + 16);
+			a3 += pk * load8(r + 24);
+		}
+		memcpy(acc + i, &a0, sizeof a0);
+		memcpy(acc + i + 8, &a1, sizeof a1);
+		memcpy(acc + i + 16, &a2, sizeof a2);
+		memcpy(acc + i + 24, &a3, sizeof a3);
+	}
 	for (; i + 8 <= n; i += 8) {
 		v8f a = load8(acc + i);
 
@@ -275,6 +295,23 @@ static void mm_rows(struct cpu_backend *b, const struct cpu_mm *j, int64_t r0, i
 	const int64_t in = w->ne[0];
 	const bool f32 = w->type == GGML_TYPE_F32;
 
+	/* One token (decode): quant.c's float-activation matvec dequantizes in
+	 * registers; no row goes through scratch. A few tokens (an expert's
+	 * share of a prefill): each block is decoded in registers once for
+	 * them all (quant_fused_f32_batch: how few). Many tokens: dequantizing
+	 * rows once into scratch and running plain float dots is cheaper. */
+	const int fused = f32 ? 0 : quant_fused_f32_batch(w->type);   /* 0: scalar path, or no kernel */
+
+	if (j->n == 1 && fused) {
+		quant_matvec_f32(w->type, glm_tensor_row(w, r0, j->slab), w->nb[1], r1 - r0, j->x, in,
+		                 j->y + (r0 - j->row0));
+		return;
+	}
+	if (j->n <= fused) {
+		quant_matmul_f32(w->type, glm_tensor_row(w, r0, j->slab), w->nb[1], r1 - r0, j->x,
+		                 (size_t)j->ldx, j->n, in, j->y + (r0 - j->row0), (size_t)j->ldy);
+		return;
+	}
 	for (int64_t r = r0; r < r1; r += CPU_MM_ROWS) {
 		int nr = r1 - r < CPU_MM_ROWS ? (int)(r1 - r) : CPU_MM_ROWS;
 		const float *rp[CPU_MM_ROWS];
@@ -301,7 +338,7 @@ static void mm_rows(struct cpu_backend *b, const struct cpu_mm *j, int64_t r0, i
 			if (t + 1 < j->n) {
 				float out2[8];
 
-				dot4x2(rp, x, x + j->ldx, in, out2);
+				cpu_dot4x2(rp, x, x + j->ldx, in, out2);
 				for (int k = 0; k < nr; k++) {
 					y[k] = out2[2 * k];
 					y[j->ldy + k] = out2[2 * k + 1];

@@ -7,6 +7,7 @@ engine_libglmengine_a_SOURCES = \
 	engine/ggml_types.c \
 	engine/quant_blocks.h engine/quant.c engine/quant_half.c engine/quant_ref.c \
 	engine/quant_q8.c engine/quant_avx2.h engine/quant_avx2.c engine/quant_avx2_q8.c \
+	engine/quant_avx2_f32.c \
 	engine/gguf.c \
 	engine/tokenizer_impl.h engine/tokenizer.c engine/tokenizer_bpe.c \
 	engine/tokenizer_encode.c engine/tokenizer_decode.c \

@@ -16,6 +16,10 @@
 
 /* The AVX2 table completed with scalar entries where it has none. */
 static struct quant_kernels simd_kernels[GGML_TYPE_COUNT];
+/* The AVX2 2-row float-activation dots (NULL: one dot per row). */
+static void (*simd_matvec2[GGML_TYPE_COUNT])(const void *, size_t, const float *, int64_t, float *);
+/* The AVX2 one-row, 1-4 vector dots (NULL: none). */
+static void (*simd_dotn[GGML_TYPE_COUNT])(const void *, const float *, size_t, int, int64_t, float *);
 static bool simd_available;
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static _Atomic(const struct quant_kernels *) active;
@@ -49,6 +53,10 @@ static void init_paths(void)
 				simd_kernels[t].dot_f32 = a->dot_f32;
 			if (a->dot_q8)
 				simd_kernels[t].dot_q8 = a->dot_q8;
+			if (quant_avx2_fused[t].dot_f32)
+				simd_kernels[t].dot_f32 = quant_avx2_fused[t].dot_f32;
+			simd_matvec2[t] = quant_avx2_fused[t].matvec2_f32;
+			simd_dotn[t] = quant_avx2_fused[t].dotn_f32;
 		}
 	}
 #endif
@@ -191,8 +199,14 @@ void quant_matvec_f32(enum ggml_type type, const void *w, size_t row_stride, int
 			y[r] = NAN;
 		return;
 	}
-	float (*dot)(const void *, const float *, int64_t) = kernels()[type].dot_f32;
-	for (int64_t r = 0; r < n_rows; r++)
+	const struct quant_kernels *k = kernels();
+	float (*dot)(const void *, const float *, int64_t) = k[type].dot_f32;
+	int64_t r = 0;
+	/* two rows per pass share each load of x; same bits as single dots */
+	if (k == simd_kernels && simd_matvec2[type])
+		for (; r + 2 <= n_rows; r += 2)
+			simd_matvec2[type]((const uint8_t *)w + (size_t)r * row_stride, row_stride, x, nb, y + r);
+	for (; r < n_rows; r++)
 		y[r] = dot((const uint8_t *)w + (size_t)r * row_stride, x, nb);
 }
 
@@ -209,4 +223,47 @@ void quant_matvec_q8(enum ggml_type type, const void *w, size_t row_stride, int6
 	float (*dot)(const void *, const void *, int64_t) = kernels()[type].dot_q8;
 	for (int64_t r = 0; r < n_rows; r++)
 		y[r] = dot((const uint8_t *)w + (size_t)r * row_stride, xq, nb);
+}
+
+int quant_fused_f32_batch(enum ggml_type type)
+{
+	if (!quant_supported(type) || kernels() != simd_kernels || !simd_dotn[type])
+		return 0;
+	switch (type) {
+	case GGML_TYPE_Q4_1: case GGML_TYPE_Q5_1: case GGML_TYPE_Q4_K: case GGML_TYPE_Q5_K:
+		return 4;
+	default:
+		return 8;
+	}
+}
+
+void quant_matmul_f32(enum ggml_type type, const void *w, size_t row_stride, int64_t n_rows,
+		      const float *x, size_t ldx, int n_x, int64_t n, float *y, size_t ldy)
+{
+	int64_t nb = n_blocks(type, n);
+
+	if (nb < 0) {
+		for (int t = 0; t < n_x; t++)
+			for (int64_t r = 0; r < n_rows; r++)
+				y[t * ldy + r] = NAN;
+		return;
+	}
+	const struct quant_kernels *k = kernels();
+	void (*dotn)(const void *, const float *, size_t, int, int64_t, float *) =
+		k == simd_kernels ? simd_dotn[type] : NULL;
+	for (int64_t r = 0; r < n_rows; r++) {
+		const uint8_t *row = (const uint8_t *)w + (size_t)r * row_stride;
+		for (int t = 0; t < n_x; t += 4) {
+			const int nt = n_x - t < 4 ? n_x - t : 4;
+			float out[4];
+			if (dotn) {
+				dotn(row, x + t * ldx, ldx, nt, nb, out);
+			} else {
+				for (int u = 0; u < nt; u++)
+					out[u] = k[type].dot_f32(row, x + (t + u) * ldx, nb);
+			}
+			for (int u = 0; u < nt; u++)
+				y[(t + u) * ldy + r] = out[u];
+		}
+	}
 }

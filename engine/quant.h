@@ -54,6 +54,19 @@ void quant_matvec_f32(enum ggml_type type, const void *w, size_t row_stride, int
 void quant_matvec_q8(enum ggml_type type, const void *w, size_t row_stride, int64_t n_rows,
 		     const void *xq, int64_t n, float *y);
 
+/* The batched form of quant_matvec_f32 (prefill): y[t·ldy + r] = dot(row
+ * r, x + t·ldx) for n_rows rows and n_x vectors. The AVX2 path decodes
+ * each block of a row once for up to four vectors; every result has the
+ * bits of quant_dot_f32. */
+void quant_matmul_f32(enum ggml_type type, const void *w, size_t row_stride, int64_t n_rows,
+		      const float *x, size_t ldx, int n_x, int64_t n, float *y, size_t ldy);
+
+/* Up to how many vectors quant_matmul_f32 is faster than dequantizing
+ * each row once and taking float dots (measured on the AVX2 path: 4 for
+ * types with minimums, 8 for the others); 0 where it has no in-register
+ * kernel for the type (it is then one dot per row and vector). */
+int quant_fused_f32_batch(enum ggml_type type);
+
 /* Name of the SIMD path in use ("avx2" or "scalar"); GLM_NO_SIMD=1 in the
  * environment forces the scalar path (tests compare the two). */
 const char *quant_simd_path(void);

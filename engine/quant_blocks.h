@@ -64,6 +64,17 @@ struct quant_kernels {
 extern const struct quant_kernels quant_scalar_kernels[GGML_TYPE_COUNT];
 #ifdef HAVE_X86
 extern const struct quant_kernels quant_avx2_kernels[GGML_TYPE_COUNT];
+/* Float-activation dots that dequantize in registers (quant_avx2_f32.c):
+ * the single dot and the same dot for 2 rows stride bytes apart, each row
+ * with the bits of the single dot. NULL where a type has none. */
+struct quant_fused_kernels {
+	float (*dot_f32)(const void *w, const float *x, int64_t nb);
+	void  (*matvec2_f32)(const void *w, size_t stride, const float *x, int64_t nb, float y[2]);
+	/* one row against 1-4 vectors ldx floats apart: each block decoded
+	 * once for all of them; y[t] with the bits of the single dot */
+	void  (*dotn_f32)(const void *w, const float *x, size_t ldx, int n_x, int64_t nb, float *y);
+};
+extern const struct quant_fused_kernels quant_avx2_fused[GGML_TYPE_COUNT];
 void quant_avx2_quantize_q8_0(const float *x, struct block_q8_0 *y, int64_t nb);
 void quant_avx2_quantize_q8_K(const float *x, struct block_q8_K *y, int64_t nb);
 #endif
