@@ -360,18 +360,8 @@ AVX2_FN static float name(const void *w, const float *x, int64_t nb) \
 	return (float)avx2_hsum_pd(sum); \
 }
 
-DOT_VIA_BUFFER(dot_f32_q4_0, deq_q4_0, struct block_q4_0, 32)
-DOT_VIA_BUFFER(dot_f32_q4_1, deq_q4_1, struct block_q4_1, 32)
-DOT_VIA_BUFFER(dot_f32_q5_0, deq_q5_0, struct block_q5_0, 32)
-DOT_VIA_BUFFER(dot_f32_q5_1, deq_q5_1, struct block_q5_1, 32)
-DOT_VIA_BUFFER(dot_f32_q8_0, deq_q8_0, struct block_q8_0, 32)
-DOT_VIA_BUFFER(dot_f32_iq4_nl, deq_iq4_nl, struct block_iq4_nl, 32)
 DOT_VIA_BUFFER(dot_f32_q2_K, deq_q2_K, struct block_q2_K, QK_K)
 DOT_VIA_BUFFER(dot_f32_q3_K, deq_q3_K, struct block_q3_K, QK_K)
-DOT_VIA_BUFFER(dot_f32_q4_K, deq_q4_K, struct block_q4_K, QK_K)
-DOT_VIA_BUFFER(dot_f32_q5_K, deq_q5_K, struct block_q5_K, QK_K)
-DOT_VIA_BUFFER(dot_f32_q6_K, deq_q6_K, struct block_q6_K, QK_K)
-DOT_VIA_BUFFER(dot_f32_iq4_xs, deq_iq4_xs, struct block_iq4_xs, QK_K)
 
 /* Activation quantizers: the same float operations as quant_q8.c, eight
  * at a time, so the bytes are identical. */
@@ -448,13 +438,16 @@ AVX2_FN static float dot_q8_f16(const void *w, const void *xq, int64_t n) { retu
 AVX2_FN static float dot_q8_bf16(const void *w, const void *xq, int64_t n) { return dot_f32_bf16(w, xq, n); }
 
 #define K(t, name) [GGML_TYPE_##t] = { deq_##name, dot_f32_##name, quant_avx2_dot_q8_##name }
+/* Types whose float-activation dots decode in registers (quant_avx2_f32.c,
+ * installed by quant.c over this table) need none here. */
+#define KF(t, name) [GGML_TYPE_##t] = { deq_##name, NULL, quant_avx2_dot_q8_##name }
 
 const struct quant_kernels quant_avx2_kernels[GGML_TYPE_COUNT] = {
 	[GGML_TYPE_F32] = { NULL, dot_f32_f32, dot_q8_f32 },
 	[GGML_TYPE_F16] = { deq_f16, dot_f32_f16, dot_q8_f16 },
 	[GGML_TYPE_BF16] = { deq_bf16, dot_f32_bf16, dot_q8_bf16 },
-	K(Q4_0, q4_0), K(Q4_1, q4_1), K(Q5_0, q5_0), K(Q5_1, q5_1), K(Q8_0, q8_0),
-	K(Q2_K, q2_K), K(Q3_K, q3_K), K(Q4_K, q4_K), K(Q5_K, q5_K), K(Q6_K, q6_K),
-	K(IQ4_NL, iq4_nl), K(IQ4_XS, iq4_xs),
+	KF(Q4_0, q4_0), KF(Q4_1, q4_1), KF(Q5_0, q5_0), KF(Q5_1, q5_1), KF(Q8_0, q8_0),
+	K(Q2_K, q2_K), K(Q3_K, q3_K), KF(Q4_K, q4_K), KF(Q5_K, q5_K), KF(Q6_K, q6_K),
+	KF(IQ4_NL, iq4_nl), KF(IQ4_XS, iq4_xs),
 };
 #endif

@@ -16,9 +16,9 @@
 
 static int tap_planned = -1, tap_run, tap_failed;
 
-static void plan(int n) { tap_planned = n; printf("1..%d\n", n); fflush(stdout); }
+static inline void plan(int n) { tap_planned = n; printf("1..%d\n", n); fflush(stdout); }
 
-static int tap_vok(int pass, const char *fmt, va_list ap)
+static inline int tap_vok(int pass, const char *fmt, va_list ap)
 {
 	tap_run++;
 	if (!pass)
@@ -31,7 +31,7 @@ static int tap_vok(int pass, const char *fmt, va_list ap)
 }
 
 __attribute__((format(printf, 2, 3)))
-static int ok(int pass, const char *fmt, ...)
+static inline int ok(int pass, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -41,7 +41,7 @@ static int ok(int pass, const char *fmt, ...)
 }
 
 __attribute__((format(printf, 1, 2)))
-static void diag(const char *fmt, ...)
+static inline void diag(const char *fmt, ...)
 {
 	va_list ap;
 	printf("# ");
@@ -64,7 +64,7 @@ static void diag(const char *fmt, ...)
 } while (0)
 
 __attribute__((format(printf, 2, 3)))
-static void skip(int n, const char *fmt, ...)
+static inline void skip(int n, const char *fmt, ...)
 {
 	char why[256];
 	va_list ap;
@@ -79,7 +79,7 @@ static void skip(int n, const char *fmt, ...)
 }
 
 __attribute__((format(printf, 1, 2), noreturn))
-static void skip_all(const char *fmt, ...)
+static inline void skip_all(const char *fmt, ...)
 {
 	va_list ap;
 	printf("1..0 # SKIP ");
@@ -91,7 +91,7 @@ static void skip_all(const char *fmt, ...)
 }
 
 __attribute__((format(printf, 1, 2), noreturn))
-static void bail_out(const char *fmt, ...)
+static inline void bail_out(const char *fmt, ...)
 {
 	va_list ap;
 	printf("Bail out! ");
@@ -102,7 +102,7 @@ static void bail_out(const char *fmt, ...)
 	exit(1);
 }
 
-static int done_testing(void)
+static inline int done_testing(void)
 {
 	if (tap_planned < 0)
 		printf("1..%d\n", tap_run);
@@ -113,7 +113,7 @@ static int done_testing(void)
 
 /* Path of a fixture: $GLMCHAT_FIXTURES/rel (tests/fixtures), or of the shared
  * reference fixtures: $GLMCHAT_SHARED/fixtures/rel. Static buffer. */
-static const char *tap_path(const char *env, const char *fallback, const char *rel)
+static inline const char *tap_path(const char *env, const char *fallback, const char *rel)
 {
 	static char buf[4][4096];
 	static int k;
