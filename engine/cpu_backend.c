@@ -401,9 +401,14 @@ int glm_backend_cpu_create(const struct glm_model *m, const struct glm_backend_c
 	avail = mem_available();
 	need_mib = ((double)b->kv.bytes + (double)b->scratch_bytes) / (1 << 20);
 	if ((double)b->kv.bytes + (double)b->scratch_bytes > (double)avail) {
+		/* the cache grows linearly with the context; scratch does not */
+		double per_token = (double)b->kv.row_bytes * hp->n_layer;
+		double room = (double)avail - (double)b->scratch_bytes;
+		int64_t fits = room > per_token ? (int64_t)(room / per_token) : 0;
+
 		snprintf(err, errlen, "%s: a context of %" PRId64 " tokens needs %.0f MiB (%s latent cache and "
-		         "scratch) but only %.0f MiB of memory is available; use a smaller -c",
-		         path, cfg->n_ctx, need_mib, glm_kv_type_name(b->kv.type), (double)avail / (1 << 20));
+		         "scratch) but only %.0f MiB of memory is available; the largest context that fits is -c %" PRId64,
+		         path, cfg->n_ctx, need_mib, glm_kv_type_name(b->kv.type), (double)avail / (1 << 20), fits);
 		free(b);
 		return -1;
 	}

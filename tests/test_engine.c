@@ -79,8 +79,8 @@ static void test_bad_files(void)
 	free(buf);
 
 	err[0] = '\0';
-	ok(!open_with(model_path, (int64_t)1 << 40, GLM_BACKEND_CPU, err, sizeof err) && strstr(err, "-c"),
-	   "an impossible context size fails before allocating: %s", err);
+	ok(!open_with(model_path, (int64_t)1 << 40, GLM_BACKEND_CPU, err, sizeof err) && strstr(err, "the largest context that fits is -c "),
+	   "an impossible context size fails before allocating, naming the largest that fits: %s", err);
 #ifndef HAVE_CUDA
 	err[0] = '\0';
 	ok(!open_with(model_path, 64, GLM_BACKEND_CUDA, err, sizeof err) && strstr(err, "built without CUDA"),
