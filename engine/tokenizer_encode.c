@@ -108,7 +108,7 @@ static int encode_text(const struct glm_tokenizer *t, struct tok_work *w, const 
 
 	while (i < n) {
 		size_t j = i, m;
-		int k;
+		int k = 0;   /* set before every use; gcc cannot see it */
 
 		while (j < n && (u[j] < 0x80 || (k = glm_utf8_check(s + j, n - j)) > 0))
 			j += u[j] < 0x80 ? 1 : (size_t)k;
