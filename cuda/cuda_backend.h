@@ -37,6 +37,12 @@ struct glm_cuda_options {
 	bool q8_wide;            /* fused attention over a q8_0 cache reads whole
 	                            34-byte blocks with 16-byte loads (true; false:
 	                            2-byte loads per 8 values, step 5) */
+	bool router_fused;       /* decode: router GEMV + sigmoid + bias + top-k +
+	                            normalise/scale in one kernel (false: prepared,
+	                            not yet measured, docs/PERF.md) */
+	bool attn_merge_last;    /* decode attention: the last split block merges the
+	                            splits (atomic counter) instead of a separate
+	                            reduce launch (false: not yet measured) */
 };
 void glm_cuda_options_default(struct glm_cuda_options *o);
 int glm_backend_cuda_create_ex(const struct glm_model *m, const struct glm_backend_config *cfg,

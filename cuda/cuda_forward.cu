@@ -90,6 +90,10 @@ static size_t scratch_layout(const cuda_backend *b, int nb, uint8_t *base, scrat
 	}
 	s->attn_work = (float *)take(aw);
 	s->attn_work_bytes = aw;
+	if (b->fused && b->opt.attn_merge_last)
+		s->merge_cnt = (unsigned *)take(sizeof(unsigned) * 4);
+	if (b->opt.router_fused)
+		s->router_cnt = (unsigned *)take(sizeof(unsigned) * nb);
 	if (gemm) {
 		// the largest matrix that is not tiled: dense gate+up, or the attention output
 		int64_t w = imax(2LL * d.F * d.D, (int64_t)d.D * d.H * d.Dv);
@@ -128,6 +132,11 @@ int cuda_scratch_init(cuda_backend *b, int nb, char *err, size_t errlen)
 	if (CUDA_FAIL(cudaMalloc(&b->sbuf, b->sbytes), err, errlen))
 		return -1;
 	scratch_layout(b, nb, (uint8_t *)b->sbuf, &b->s);
+	// the split-merge counter starts at 0; every attention launch leaves it so
+	if (b->s.merge_cnt && CUDA_FAIL(cudaMemset(b->s.merge_cnt, 0, sizeof(unsigned) * 4), err, errlen))
+		return -1;
+	if (b->s.router_cnt && CUDA_FAIL(cudaMemset(b->s.router_cnt, 0, sizeof(unsigned) * nb), err, errlen))
+		return -1;
 	if (CUDA_FAIL(cudaMallocHost((void **)&b->h_ids, sizeof(int) * (nb + 4)), err, errlen) ||
 	    CUDA_FAIL(cudaMallocHost((void **)&b->h_pos, sizeof(int) * 4), err, errlen) ||
 	    CUDA_FAIL(cudaMallocHost((void **)&b->h_logits, sizeof(float) * d.V), err, errlen))
@@ -281,6 +290,8 @@ static int attention_core(cuda_backend *b, uint8_t *cache, int n, char *err, siz
 		return attn_plain(&at, b->n_ctx, b->stream, err, errlen);
 	if (n == 1) {
 		at.n_split = b->n_split;
+		at.merge_cnt = s->merge_cnt;      // option, off by default: not yet measured
+		at.n_merge_cnt = 1;
 	} else {
 		const int64_t nq = ceil_div(n, d.H >= 64 ? 1 : 64 / d.H);
 		int64_t ns = ceil_div(2 * b->n_sm, nq);
@@ -344,11 +355,20 @@ static int ffn_gemv(cuda_backend *b, const dlayer *L, int n, char *err, size_t e
 		return gemv_launch(&a, st, err, errlen);
 	}
 	gemv_args a = gv(b, &L->ffn_gate_inp, n, xin, d.D, s->rlog, d.E);
-	if (fold)
-		set_norm(&a, &L->ffn_norm, eps);
-	TRY(gemv_launch(&a, st, err, errlen));
-	TRY(moe_topk(s->rlog, (const float *)L->exp_probs_b.d, n, d.E, d.K, b->hp.gating, b->hp.expert_weights_norm,
-	             b->hp.expert_weights_scale, s->eids, s->ew, st, err, errlen));
+	if (s->router_cnt && !fold && n <= s->nb && (uintptr_t)L->ffn_gate_inp.d % 16 == 0 &&
+	    moe_router_fused_ok(L->ffn_gate_inp.type, d.D, L->ffn_gate_inp.nb[1], d.D, d.E, d.K)) {
+		// router GEMV + choice in one launch (option, off by default: not yet measured)
+		TRY(moe_router_fused((const float *)L->ffn_gate_inp.d, L->ffn_gate_inp.nb[1], xin, d.D, d.D,
+		                     (const float *)L->exp_probs_b.d, n, d.E, d.K, b->hp.gating,
+		                     b->hp.expert_weights_norm, b->hp.expert_weights_scale, s->rlog, s->router_cnt, s->eids,
+		                     s->ew, st, err, errlen));
+	} else {
+		if (fold)
+			set_norm(&a, &L->ffn_norm, eps);
+		TRY(gemv_launch(&a, st, err, errlen));
+		TRY(moe_topk(s->rlog, (const float *)L->exp_probs_b.d, n, d.E, d.K, b->hp.gating,
+		             b->hp.expert_weights_norm, b->hp.expert_weights_scale, s->eids, s->ew, st, err, errlen));
+	}
 
 	// gate/up of the chosen experts (and the shared one when it has the same type)
 	const bool sh = L->ffn_gate_shexp.d != NULL;

@@ -166,6 +166,13 @@ extern "C" bool glm_cuda_test_fused_supported(int G, int R, int Dr, int kv_type)
 	return attn_fused_supported(G, R, Dr, kv_type);
 }
 
+static bool test_merge_last;
+
+extern "C" void glm_cuda_test_set_attn_merge_last(bool on)
+{
+	test_merge_last = on;
+}
+
 extern "C" int glm_cuda_test_attention(int G, int R, int Dr, int Dk, int kv_type, const float *ckv,
                                        const float *norm_w, float eps, int n_rows, int n, int64_t pos,
                                        const float *qabs, const float *q, float rope_base, float scale, bool fused,
@@ -206,9 +213,31 @@ extern "C" int glm_cuda_test_attention(int G, int R, int Dr, int Dk, int kv_type
 	a.work_bytes = fused ? attn_work_bytes_fused(G, R, n, n_split) : attn_work_bytes_plain(G, n, n_rows);
 	if (!(a.work = P.up<float>(NULL, a.work_bytes, err, errlen)))
 		return -1;
+	unsigned *cnt = NULL;
+	if (fused && test_merge_last) {
+		a.n_merge_cnt = n;         // at least one per query block
+		if (!(cnt = P.up<unsigned>(NULL, sizeof(unsigned) * n, err, errlen)))
+			return -1;
+		a.merge_cnt = cnt;
+	}
 	int rc = fused ? attn_fused(&a, 0, err, errlen) : attn_plain(&a, n_rows, 0, err, errlen);
 	if (rc)
 		return -1;
+	if (cnt) {
+		// again on the same counters, as a graph replay would: they must
+		// have been left at zero, and the result must not change
+		if (attn_fused(&a, 0, err, errlen))
+			return -1;
+		unsigned h[64] = {0}, nz = 0;
+		if (CUDA_FAIL(cudaMemcpy(h, cnt, sizeof(unsigned) * (n < 64 ? n : 64), cudaMemcpyDeviceToHost), err, errlen))
+			return -1;
+		for (int i = 0; i < (n < 64 ? n : 64); i++)
+			nz |= h[i];
+		if (nz) {
+			snprintf(err, errlen, "cuda: attention: split-merge counter not reset");
+			return -1;
+		}
+	}
 	if (finish(out, dout, sizeof(float) * n * G * R, err, errlen))
 		return -1;
 	if (cache_out && CUDA_FAIL(cudaMemcpy(cache_out, cache, L.row_bytes * n_rows, cudaMemcpyDeviceToHost), err, errlen))
@@ -229,6 +258,64 @@ extern "C" int glm_cuda_test_topk(const float *logits, const float *bias, int n,
 	if (moe_topk(dl, db, n, E, k, gating, norm, scale, di, dw, 0, err, errlen))
 		return -1;
 	if (finish(ids, di, sizeof(int) * n * k, err, errlen))
+		return -1;
+	return finish(weights, dw, sizeof(float) * n * k, err, errlen);
+}
+
+extern "C" int glm_cuda_test_router(const float *w, int E, int D, const float *x, int n, const float *bias, int k,
+                                    int gating, bool norm, float scale, bool fused, float *logits, int *ids,
+                                    float *weights, char *err, size_t errlen)
+{
+	dev_pool P;
+	const float *dW = P.up<float>(w, sizeof(float) * E * D, err, errlen);
+	const float *dx = P.up<float>(x, sizeof(float) * n * D, err, errlen);
+	const float *db = bias ? P.up<float>(bias, sizeof(float) * E, err, errlen) : NULL;
+	float *dl = P.up<float>(NULL, sizeof(float) * n * E, err, errlen);
+	int *di = P.up<int>(NULL, sizeof(int) * n * k, err, errlen);
+	float *dw = P.up<float>(NULL, sizeof(float) * n * k, err, errlen);
+	if (!dW || !dx || (bias && !db) || !dl || !di || !dw)
+		return -1;
+	if (fused) {
+		// twice on the same counters, as a graph replay would: they must be
+		// left at zero, and the result must not change
+		unsigned *cnt = P.up<unsigned>(NULL, sizeof(unsigned) * n, err, errlen), h[64] = {0}, nz = 0;
+		if (!cnt)
+			return -1;
+		for (int rep = 0; rep < 2; rep++)
+			if (moe_router_fused(dW, sizeof(float) * D, dx, D, D, db, n, E, k, gating, norm, scale, dl, cnt, di,
+			                     dw, 0, err, errlen))
+				return -1;
+		if (CUDA_FAIL(cudaMemcpy(h, cnt, sizeof(unsigned) * (n < 64 ? n : 64), cudaMemcpyDeviceToHost), err, errlen))
+			return -1;
+		for (int i = 0; i < (n < 64 ? n : 64); i++)
+			nz |= h[i];
+		if (nz) {
+			snprintf(err, errlen, "cuda: router: counter not reset");
+			return -1;
+		}
+	} else {
+		// the default decode path: the GEMV kernel, then the top-k kernel
+		gemv_args a;
+		memset(&a, 0, sizeof a);
+		a.legacy = true;
+		a.rows_per_warp = 1;
+		a.type = GGML_TYPE_F32;
+		a.ncols = D;
+		a.nrows = E;
+		a.w = (const uint8_t *)dW;
+		a.nb1 = sizeof(float) * D;
+		a.nb2 = sizeof(float) * D * E;
+		a.n_tok = n;
+		a.per_tok = 1;
+		a.n_sel = 1;
+		a.x = dx;
+		a.x_tok = D;
+		a.y = dl;
+		a.y_tok = E;
+		if (gemv_launch(&a, 0, err, errlen) || moe_topk(dl, db, n, E, k, gating, norm, scale, di, dw, 0, err, errlen))
+			return -1;
+	}
+	if (finish(logits, dl, sizeof(float) * n * E, err, errlen) || finish(ids, di, sizeof(int) * n * k, err, errlen))
 		return -1;
 	return finish(weights, dw, sizeof(float) * n * k, err, errlen);
 }

@@ -62,12 +62,23 @@ int glm_cuda_test_attention(int G, int R, int Dr, int Dk, int kv_type, const flo
                             float eps, int n_rows, int n, int64_t pos, const float *qabs, const float *q,
                             float rope_base, float scale, bool fused, int n_split, float *out,
                             void *cache_out, char *err, size_t errlen);
+/* Later glm_cuda_test_attention calls with fused: the split merge in the
+ * kernel's last block (option attn_merge_last), launched twice on the same
+ * counters (failing when they are not left at zero). */
+void glm_cuda_test_set_attn_merge_last(bool on);
 /* true when the fused kernel exists for this shape, cache type and device */
 bool glm_cuda_test_fused_supported(int G, int R, int Dr, int kv_type);
 
 /* Router choice: ids and weights (n × k) from logits (n × E). */
 int glm_cuda_test_topk(const float *logits, const float *bias, int n, int E, int k, int gating, bool norm,
                        float scale, int *ids, float *weights, char *err, size_t errlen);
+
+/* The decode router on W (f32, E × D) and x (n × D): logits (n × E), ids
+ * and weights (n × k). fused: the one-kernel router (option router_fused);
+ * else the default GEMV + top-k kernels. */
+int glm_cuda_test_router(const float *w, int E, int D, const float *x, int n, const float *bias, int k,
+                         int gating, bool norm, float scale, bool fused, float *logits, int *ids,
+                         float *weights, char *err, size_t errlen);
 
 /* Free and total memory of the current device (cudaMemGetInfo). */
 int glm_cuda_test_mem_info(size_t *free_b, size_t *total_b);

@@ -181,7 +181,49 @@ static size_t fa_smem_bytes(int MP, int D)
 	     + (size_t)MP * 3 * 4;                                // m, l, alpha
 }
 
-template <int G, int QT, int KT>
+template <int NW>
+static __device__ __forceinline__ void fa_merge_row(const float *ml, const float *po, int G, int QT, int M, int R,
+                                                    int n_split, float *out, int row, float *w, float *acc_s,
+                                                    float *red);
+
+// glm_cuda_options.attn_merge_last: each split block, once its partials are
+// written, counts itself in a.merge_cnt[qb]; the last of the query block's
+// n_split blocks merges them (instead of a separate reduce launch) and sets
+// the counter back to 0, so that the next launch or graph replay finds it
+// zeroed. sm: the kernel's shared memory, free again by then. Not inlined:
+// its registers then do not add to the main loop's (inlined, some
+// instantiations spilled).
+template <int G, int QT, int NW>
+static __device__ __noinline__ void fa_merge_last(const attn_args &a, int nq_blocks, float *sm)
+{
+	// everything from the kernel's parameters again: nothing stays live
+	// in registers across the main loop for this
+	const int M = G * QT, n_split = gridDim.x, qb = blockIdx.y, q0 = qb * QT;
+	const int rows = min(QT, a.n - q0) * G;
+	const float *ml = a.work + fa_q_floats(a.n, G, a.R + a.Dr);
+	const float *po = ml + ((size_t)nq_blocks * n_split * M * 2 + 3) / 4 * 4;
+	// all in the dynamic shared memory (no static shared: the default
+	// kernel's footprint stays as it was): [n_split] w, [NW][R] acc, [NW] red, last
+	float *w = sm, *acc = sm + (n_split + 3) / 4 * 4, *red = acc + NW * a.R;
+	unsigned *last = (unsigned *)(red + NW);
+	__threadfence();          // this block's partials visible before it is counted
+	__syncthreads();
+	if (threadIdx.x == 0) {
+		*last = atomicAdd(a.merge_cnt + qb, 1u) == (unsigned)n_split - 1;
+		if (*last)
+			a.merge_cnt[qb] = 0;
+	}
+	__syncthreads();
+	if (!*last)
+		return;
+	__threadfence();
+	for (int r = 0; r < rows; r++) {
+		fa_merge_row<NW>(ml, po, a.G, QT, M, a.R, n_split, a.out, q0 * a.G + r, w, acc, red);
+		__syncthreads();
+	}
+}
+
+template <int G, int QT, int KT, bool ML>
 static __global__ void __launch_bounds__(fa_shape<G, QT>::NT)
 fa_kernel(attn_args a, kv_layout L, int nq_blocks)
 {
@@ -220,6 +262,8 @@ fa_kernel(attn_args a, kv_layout L, int nq_blocks)
 			part_ml[(pidx + r) * 2] = -INFINITY;
 			part_ml[(pidx + r) * 2 + 1] = 0.0f;
 		}
+		if (ML)
+			fa_merge_last<G, QT, S::NW>(a, nq_blocks, (float *)smem);
 		return;
 	}
 
@@ -431,6 +475,8 @@ fa_kernel(attn_args a, kv_layout L, int nq_blocks)
 			part_ml[(pidx + r) * 2] = m_s[r];
 			part_ml[(pidx + r) * 2 + 1] = l_s[r];
 		}
+	if (ML && !final_out)
+		fa_merge_last<G, QT, S::NW>(a, nq_blocks, (float *)smem);
 }
 
 // Q rows for the fused kernel: [qabs | RoPE(q_rot)] · scale in f16, once
@@ -455,14 +501,16 @@ static __global__ void q_prep_kernel(attn_args a, kv_layout L, __half *Qh)
 // splits' weights first, then each warp sums a share of the splits over
 // all columns (float4 per lane), then the warps' sums are added.
 #define FR_WARPS 8
-static __global__ void __launch_bounds__(FR_WARPS * WARP)
-fa_reduce_kernel(const float *ml, const float *po, int G, int QT, int M, int R, int n_split, float *out)
+// One row's merge by the NW warps of the calling block (every thread of it
+// must call: it has barriers). w: [n_split] and acc_s: [NW][R] floats of
+// shared memory, red: [NW]. Used by the reduce kernel (the default) and by
+// the attention kernel's last block (glm_cuda_options.attn_merge_last).
+template <int NW>
+static __device__ __forceinline__ void fa_merge_row(const float *ml, const float *po, int G, int QT, int M, int R,
+                                                    int n_split, float *out, int row, float *w, float *acc_s,
+                                                    float *red)
 {
-	pdl_begin();
-	extern __shared__ float fr_sm[];
-	float *w = fr_sm, *acc_s = fr_sm + (n_split + 3) / 4 * 4;      // [n_split], [FR_WARPS][R]
-	__shared__ float red[FR_WARPS];
-	const int row = blockIdx.x, lane = threadIdx.x % WARP, warp = threadIdx.x / WARP;
+	const int lane = threadIdx.x % WARP, warp = threadIdx.x / WARP;
 	const int t = row / G, qb = t / QT, r = row - qb * QT * G;
 	const size_t base = (size_t)qb * n_split * M + r;   // entry of split s: base + s*M
 
@@ -475,7 +523,7 @@ fa_reduce_kernel(const float *ml, const float *po, int G, int QT, int M, int R, 
 		red[warp] = mx;
 	__syncthreads();
 	mx = -INFINITY;
-	for (int i = 0; i < FR_WARPS; i++)
+	for (int i = 0; i < NW; i++)
 		mx = fmaxf(mx, red[i]);
 	__syncthreads();
 	float den = 0.0f;
@@ -490,14 +538,14 @@ fa_reduce_kernel(const float *ml, const float *po, int G, int QT, int M, int R, 
 		red[warp] = den;
 	__syncthreads();
 	den = 0.0f;
-	for (int i = 0; i < FR_WARPS; i++)
+	for (int i = 0; i < NW; i++)
 		den += red[i];
 
 	float4 acc[FA_MAX_R / 128];
 #pragma unroll
 	for (int k = 0; k < FA_MAX_R / 128; k++)
 		acc[k] = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
-	for (int s = warp; s < n_split; s += FR_WARPS) {
+	for (int s = warp; s < n_split; s += NW) {
 		const float ws = w[s];
 		if (ws == 0.0f)
 			continue;
@@ -524,10 +572,22 @@ fa_reduce_kernel(const float *ml, const float *po, int G, int QT, int M, int R, 
 	const float inv = den > 0.0f ? 1.0f / den : 0.0f;
 	for (int d = threadIdx.x; d < R; d += blockDim.x) {
 		float sum = 0.0f;
-		for (int i = 0; i < FR_WARPS; i++)
+		for (int i = 0; i < NW; i++)
 			sum += acc_s[i * R + d];
 		out[(int64_t)row * R + d] = sum * inv;
 	}
+}
+
+
+static __global__ void __launch_bounds__(FR_WARPS * WARP)
+fa_reduce_kernel(const float *ml, const float *po, int G, int QT, int M, int R, int n_split, float *out)
+{
+	pdl_begin();
+	extern __shared__ float fr_sm[];
+	__shared__ float red[FR_WARPS];
+	// [n_split] split weights, then [FR_WARPS][R] partial sums
+	fa_merge_row<FR_WARPS>(ml, po, G, QT, M, R, n_split, out, blockIdx.x, fr_sm, fr_sm + (n_split + 3) / 4 * 4,
+	                       red);
 }
 
 // ---- which instantiations exist
@@ -570,17 +630,38 @@ static int fa_run(const attn_args *a, const kv_layout *L, cudaStream_t s, char *
 	int dev = 0;
 	cudaGetDevice(&dev);
 	if (!attr_set[dev & 63]) {
-		if (CUDA_FAIL(cudaFuncSetAttribute(fa_kernel<G, QT, KT>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+		if (CUDA_FAIL(cudaFuncSetAttribute(fa_kernel<G, QT, KT, false>, cudaFuncAttributeMaxDynamicSharedMemorySize,
 		                                   (int)(fa_smem_bytes(S::MP, FA_MAX_R + 64))), err, errlen))
 			return -1;
 		attr_set[dev & 63] = true;
 	}
 	launch_k(q_prep_kernel, dim3(a->n * G), dim3(256), 0, s, *a, *L, (__half *)a->work);
 	dim3 grid((unsigned)a->n_split, (unsigned)nq);
-	launch_k(fa_kernel<G, QT, KT>, dim3(grid), dim3(S::NT), smem, s, *a, *L, nq);
+	// the merge in the last block (decode only: one query token per block)
+	// needs its weights and partial sums to fit in the kernel's shared
+	// memory; otherwise the reduce kernel as usual
+	attn_args ka = *a;
+	if (ka.merge_cnt && (QT != 1 || a->n_split < 2 || nq > ka.n_merge_cnt ||
+	                     sizeof(float) * ((a->n_split + 3) / 4 * 4 + (size_t)S::NW * (a->R + 1) + 1) > smem))
+		ka.merge_cnt = NULL;
+	if constexpr (QT == 1) {
+		if (ka.merge_cnt) {
+			static bool attr_ml[64];
+			if (!attr_ml[dev & 63]) {
+				if (CUDA_FAIL(cudaFuncSetAttribute(fa_kernel<G, QT, KT, true>,
+				                                   cudaFuncAttributeMaxDynamicSharedMemorySize,
+				                                   (int)(fa_smem_bytes(S::MP, FA_MAX_R + 64))), err, errlen))
+					return -1;
+				attr_ml[dev & 63] = true;
+			}
+			launch_k(fa_kernel<G, QT, KT, true>, dim3(grid), dim3(S::NT), smem, s, ka, *L, nq);
+		}
+	}
+	if (!ka.merge_cnt)
+		launch_k(fa_kernel<G, QT, KT, false>, dim3(grid), dim3(S::NT), smem, s, ka, *L, nq);
 	if (LAUNCH_FAIL(err, errlen))
 		return -1;
-	if (a->n_split > 1) {
+	if (a->n_split > 1 && !ka.merge_cnt) {
 		const float *ml = a->work + fa_q_floats(a->n, G, D);
 		const float *po = ml + ((size_t)nq * a->n_split * S::M * 2 + 3) / 4 * 4;
 		const size_t sm = sizeof(float) * ((a->n_split + 3) / 4 * 4 + (size_t)FR_WARPS * a->R);

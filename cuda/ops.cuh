@@ -103,6 +103,10 @@ struct attn_args {
 	int n_split;               // KV splits per query block (fused path)
 	bool q8_wide;              // fused path, q8_0 cache: rows read by whole blocks
 	                           // with 16-byte loads (glm_cuda_options.q8_wide)
+	unsigned *merge_cnt;       // fused path: n_merge_cnt zeroed counters, one per query
+	int n_merge_cnt;           // block: the split merge done by each query block's last
+	                           // block (glm_cuda_options.attn_merge_last); NULL: the
+	                           // reduce kernel. Left zeroed after every launch.
 };
 size_t attn_work_bytes_fused(int G, int R, int n, int n_split);
 size_t attn_work_bytes_plain(int G, int n, int64_t n_ctx);
@@ -117,6 +121,14 @@ int attn_plain(const attn_args *a, int64_t max_ctx, cudaStream_t s, char *err, s
 // normalised, scaled).
 int moe_topk(const float *logits, const float *bias, int n, int E, int k, int gating, bool norm,
              float wscale, int *ids, float *weights, cudaStream_t s, char *err, size_t errlen);
+// The router GEMV and moe_topk in one launch (glm_cuda_options.router_fused):
+// logits[t] = W (f32, E rows of D, row stride nb1 bytes) · x[t*x_tok :], then
+// the choice as above. cnt: n zeroed counters (left zeroed after the launch).
+// moe_router_fused_ok says whether the shape is handled.
+bool moe_router_fused_ok(int wtype, int D, size_t nb1, int64_t x_tok, int E, int k);
+int moe_router_fused(const float *w, size_t nb1, const float *x, int64_t x_tok, int D, const float *bias, int n,
+                     int E, int k, int gating, bool norm, float wscale, float *logits, unsigned *cnt, int *ids,
+                     float *weights, cudaStream_t s, char *err, size_t errlen);
 // Prefill: group (token, slot) pairs by expert. counts[E], offsets[E+1],
 // order[n*k] (pair index t*k+j, grouped by expert, by token within one),
 // inv[t*k+j] = its place in order. Deterministic.

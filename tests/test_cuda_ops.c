@@ -668,6 +668,74 @@ static void test_attention(void)
 	attn_case(4, 64, 16, 0, 45, 9, false, 1, true);
 }
 
+/* The split merge in the fused kernel's last block (option
+ * attn_merge_last) against the default reduce kernel, same inputs, same
+ * splits; the wrapper also launches it twice on the same counters and fails
+ * when they are not left at zero (a CUDA graph replays them). */
+static void attn_merge_case(int G, int R, int Dr, int kv, int n_rows, int n, int n_split)
+{
+	const int Dk = 192 + Dr, D = R + Dr;
+	const int64_t pos = n_rows - n;
+	float *ckv = malloc(sizeof(float) * n_rows * D), *nw = malloc(sizeof(float) * R);
+	float *qabs = malloc(sizeof(float) * n * G * R), *q = malloc(sizeof(float) * n * G * Dk);
+	float *o0 = malloc(sizeof(float) * n * G * R), *o1 = malloc(sizeof(float) * n * G * R);
+	for (int i = 0; i < n_rows * D; i++)
+		ckv[i] = rndf() * 2;
+	for (int i = 0; i < R; i++)
+		nw[i] = 0.5f + 0.5f * (rndf() + 1);
+	for (int i = 0; i < n * G * R; i++)
+		qabs[i] = rndf() * 2;
+	for (int i = 0; i < n * G * Dk; i++)
+		q[i] = rndf() * 2;
+	const float sc = (float)(1.0 / sqrt((double)Dk));
+	int rc = glm_cuda_test_attention(G, R, Dr, Dk, kv, ckv, nw, 1e-6f, n_rows, n, pos, qabs, q, 1e6f, sc, true,
+	                                 n_split, o0, NULL, err, sizeof err);
+	if (!rc) {
+		glm_cuda_test_set_attn_merge_last(true);
+		rc = glm_cuda_test_attention(G, R, Dr, Dk, kv, ckv, nw, 1e-6f, n_rows, n, pos, qabs, q, 1e6f, sc, true,
+		                             n_split, o1, NULL, err, sizeof err);
+		glm_cuda_test_set_attn_merge_last(false);
+	}
+	double num = 0, den = 0;
+	for (int i = 0; i < n * G * R && !rc; i++) {
+		num += (o1[i] - o0[i]) * (double)(o1[i] - o0[i]);
+		den += (double)o0[i] * o0[i];
+	}
+	/* same partials, merged in another order at most: f32 rounding only */
+	ok(!rc && den > 0 && num / den < 1e-12,
+	   "attention split merge in the last block = reduce kernel: G=%d %s ctx %d n %d, %d splits (nmse %.1e)", G,
+	   kv_names[kv], n_rows, n, n_split, den > 0 ? num / den : 0.0);
+	if (rc)
+		diag("%s", err);
+	free(ckv);
+	free(nw);
+	free(qabs);
+	free(q);
+	free(o0);
+	free(o1);
+}
+
+static void test_attn_merge_last(void)
+{
+	if (!glm_cuda_test_fused_supported(20, 512, 64, 1)) {
+		skip(1, "no fused kernel for 20 heads on this device");
+		return;
+	}
+	attn_merge_case(20, 512, 64, 1, 2100, 1, 7);
+	attn_merge_case(20, 512, 64, 3, 300, 1, 7);
+	/* the decode default of an H200 (two splits per SM): most splits get
+	 * no rows and only count themselves */
+	attn_merge_case(20, 512, 64, 1, 2100, 1, 264);
+	attn_merge_case(20, 512, 64, 2, 4000, 1, 264);
+	if (glm_cuda_test_fused_supported(16, 512, 64, 1))
+		attn_merge_case(16, 512, 64, 1, 2100, 1, 33);
+	/* a batch: the option is decode-only (one query token per block), so
+	 * the reduce kernel must still merge, and the counters stay zero */
+	attn_merge_case(20, 512, 64, 1, 300, 33, 2);
+	if (glm_cuda_test_fused_supported(4, 64, 16, 1))
+		attn_merge_case(4, 64, 16, 3, 45, 1, 2);
+}
+
 /* ---------------------------------------------------------------- routing */
 
 static void test_topk(void)
@@ -710,6 +778,71 @@ static void test_topk(void)
 		diag("%s", err);
 }
 
+/* The fused router (option router_fused) against the default GEMV + top-k
+ * pair on random inputs at the real shape (64 experts of 2048, top 4, 3
+ * tokens): logits within f32 summation-order noise, the same experts
+ * (unless the default's k-th and (k+1)-th selection scores are a near tie),
+ * the same weights. */
+static void test_router_fused(int gating)
+{
+	enum { n = 3, E = 64, D = 2048, k = 4 };
+	static float w[E * D], x[n * D], l0[n * E], l1[n * E];
+	float bias[E], w0[n * k], w1[n * k];
+	int i0[n * k], i1[n * k];
+	for (int i = 0; i < E * D; i++)
+		w[i] = rndf() * 0.05f;
+	for (int i = 0; i < n * D; i++)
+		x[i] = rndf();
+	for (int i = 0; i < E; i++)
+		bias[i] = rndf() * 0.1f;
+	int rc = glm_cuda_test_router(w, E, D, x, n, bias, k, gating, true, 2.5f, false, l0, i0, w0, err, sizeof err);
+	if (!rc)
+		rc = glm_cuda_test_router(w, E, D, x, n, bias, k, gating, true, 2.5f, true, l1, i1, w1, err, sizeof err);
+	if (rc) {
+		ok(0, "fused router (gating %d)", gating);
+		diag("%s", err);
+		return;
+	}
+	double num = 0, den = 0, werr = 0;
+	int bad = 0, ties = 0;
+	for (int i = 0; i < n * E; i++) {
+		num += (l1[i] - l0[i]) * (double)(l1[i] - l0[i]);
+		den += (double)l0[i] * l0[i];
+	}
+	for (int t = 0; t < n; t++) {
+		int same = 1;
+		for (int j = 0; j < k; j++)
+			same &= i0[t * k + j] == i1[t * k + j];
+		if (!same) {
+			/* allowed only at a near tie of the default's own scores */
+			double sel[E], kth = -1e30, next = -1e30;
+			for (int e = 0; e < E; e++) {
+				const double p = gating == 1 ? l0[t * E + e] : 1.0 / (1.0 + exp(-(double)l0[t * E + e]));
+				sel[e] = p + bias[e];
+			}
+			for (int j = 0; j < k; j++)
+				kth = j == 0 || sel[i0[t * k + j]] < kth ? sel[i0[t * k + j]] : kth;
+			for (int e = 0; e < E; e++) {
+				int chosen = 0;
+				for (int j = 0; j < k; j++)
+					chosen |= i0[t * k + j] == e;
+				if (!chosen && sel[e] > next)
+					next = sel[e];
+			}
+			if (kth - next < 1e-5)
+				ties++;
+			else
+				bad++;
+			continue;
+		}
+		for (int j = 0; j < k; j++)
+			werr = fmax(werr, fabs(w1[t * k + j] - w0[t * k + j]) / fmax(fabs(w0[t * k + j]), 1e-30));
+	}
+	ok(!bad && den > 0 && num / den < 1e-10 && werr < 1e-5,
+	   "fused router = GEMV + top-k (gating %d): logits nmse %.1e, weight err %.1e, %d near ties", gating,
+	   den > 0 ? num / den : 0.0, werr, ties);
+}
+
 int main(void)
 {
 	if (glm_cuda_device_count() == 0)
@@ -738,6 +871,9 @@ int main(void)
 		test_gemm(all_types[i]);
 	}
 	test_attention();
+	test_attn_merge_last();
 	test_topk();
+	test_router_fused(2);
+	test_router_fused(1);
 	return done_testing();
 }
