@@ -2,7 +2,9 @@
  * model's chat format; the answer streams to standard output and the
  * reasoning to standard error, or, with --json, one object
  * {"reasoning","content","stats":{...}} is printed at the end. Ctrl-C ends
- * the turn early and keeps what was generated. */
+ * the turn early and keeps what was generated. The config file supplies
+ * defaults (model, backend, sampling, thinking, system prompt) that the
+ * command line overrides. */
 #include "config.h"
 
 #include <cJSON.h>
@@ -18,6 +20,7 @@
 #include "src/cli.h"
 #include "src/cli_io.h"
 #include "src/commands.h"
+#include "src/userconfig.h"
 
 static const char usage_text[] =
 	"Usage: glmchat run -m MODEL -p TEXT [-n N] [--system S] [--no-think] [--json] [OPTIONS]\n"
@@ -97,7 +100,7 @@ static void print_json(glm_engine *e, const struct glm_gen_result *res)
 	cJSON_Delete(o);
 }
 
-int cmd_run(int argc, char **argv)
+static int run_turn(int argc, char **argv, const struct glmchat_config *cfg, struct cli_common common)
 {
 	static const struct option longopts[] = {
 		CLI_COMMON_LONGOPTS,
@@ -108,9 +111,8 @@ int cmd_run(int argc, char **argv)
 		{"help", no_argument, 0, 'h'},
 		{0, 0, 0, 0},
 	};
-	struct cli_common common;
-	const char *prompt_arg = NULL, *system = NULL;
-	bool no_think = false;
+	const char *prompt_arg = NULL, *system = cfg->system_prompt;
+	bool no_think = !cfg->thinking;
 	struct stream_state ss = {0};
 	struct glm_conversation conv;
 	struct glm_render_opts ro;
@@ -123,7 +125,6 @@ int cmd_run(int argc, char **argv)
 	glm_engine *e = NULL;
 	int opt, rc = EXIT_RUNTIME;
 
-	cli_common_init(&common);
 	optind = 0;
 	while ((opt = cli_next_option("run", argc, argv, CLI_COMMON_SHORTOPTS "p:h", longopts, &common)) != -1) {
 		switch (opt) {
@@ -152,7 +153,7 @@ int cmd_run(int argc, char **argv)
 	if (optind < argc)
 		return cli_usage_error("run", "unexpected argument '%s'", argv[optind]);
 	if (!common.model)
-		return cli_usage_error("run", "no model given (-m)");
+		return cli_usage_error("run", "no model given (-m, or \"model\" in the config file)");
 	if (!prompt_arg)
 		return cli_usage_error("run", "no prompt given (-p TEXT, or -p - for standard input)");
 	if (strcmp(prompt_arg, "-")) {
@@ -229,5 +230,18 @@ out:
 	glm_engine_close(e);
 	glm_conversation_free(&conv);
 	free(prompt);
+	return rc;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct glmchat_config cfg;
+	struct cli_common common;
+	int rc;
+
+	if ((rc = config_setup("run", &cfg, &common)))
+		return rc;
+	rc = run_turn(argc, argv, &cfg, common);
+	config_free(&cfg);              /* after the last use of common.model */
 	return rc;
 }

@@ -33,7 +33,7 @@ below() {       # below X LIMIT: exit 0 when X < LIMIT
 	awk -v x="$1" -v l="$2" 'BEGIN { exit !(x < l) }'
 }
 
-echo "1..18"
+echo "1..21"
 
 # --- logits: prompt 1 ("short"), every position stored ---
 ids=$(prompt_field 1 ids)
@@ -108,5 +108,19 @@ ok $? "missing model: runtime error (1), one line naming the file"
 "$GLMCHAT" generate -m "$M" --ids 1 -n 1 -c 2000000000 > /dev/null 2> "$tmp/err"
 [ $? -eq 1 ] && grep -q -- "-c" "$tmp/err"
 ok $? "impossible context: runtime error (1): $(cat "$tmp/err")"
+
+# --- the config file gives run its defaults; the command line overrides ---
+printf '{"model": "%s", "thinking": false, "sampling": {"temp": 0}}\n' "$M" > "$tmp/config.json"
+GLMCHAT_CONFIG="$tmp/config.json" "$GLMCHAT" run -p Hello -n 6 --json > "$tmp/cfg.json" 2> "$tmp/err"
+rc=$?
+grep -q '^{"reasoning":"","content":".*"generated_tokens":6[,}]' "$tmp/cfg.json"
+ok $((rc + $?)) "run takes the model and thinking off from the config file (no -m): $(cat "$tmp/err")"
+GLMCHAT_CONFIG="$tmp/config.json" "$GLMCHAT" run -m "$tmp/missing.gguf" -p hi > /dev/null 2> "$tmp/err"
+[ $? -eq 1 ] && grep -q "missing.gguf" "$tmp/err"
+ok $? "-m overrides the config file's model"
+printf '{"modle": "x"}\n' > "$tmp/bad.json"
+GLMCHAT_CONFIG="$tmp/bad.json" "$GLMCHAT" run -m "$M" -p hi > /dev/null 2> "$tmp/err"
+[ $? -eq 1 ] && [ "$(wc -l < "$tmp/err")" -eq 1 ] && grep -q "modle" "$tmp/err"
+ok $? "a bad config file: one line naming the key, exit 1"
 
 exit 0
