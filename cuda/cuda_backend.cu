@@ -20,6 +20,8 @@ extern "C" void glm_cuda_options_default(struct glm_cuda_options *o)
 	o->exact = true;      /* int8 activations measured no faster yet, and 5-10x the error */
 	o->gemv_rows = 1;     /* the multi-row kernel measured slower (docs/PERF.md step 6) */
 	o->pdl = true;        /* +3.4% on the H200 */
+	o->fast_gemv = true;
+	o->fold_norm = false; /* measured slower on the H200: 235.8 vs 244.3 tok/s */
 	o->q8_wide = true;    /* q8_0 cache now faster than f16 at 32k */
 }
 
@@ -139,7 +141,9 @@ extern "C" int glm_backend_cuda_create_ex(const struct glm_model *m, const struc
 		goto fail;
 	}
 	b->fused = attn_fused_supported((int)hp->n_head, b->kv.R, b->kv.Dr, kt);
-	b->n_split = opt->n_split > 0 ? opt->n_split : 2 * b->n_sm;
+	/* the decode kernel: one block per SM in one wave (its shared memory
+	 * allows no second); the general one: two per SM */
+	b->n_split = opt->n_split > 0 ? opt->n_split : (opt->attn_decode_legacy ? 2 : 1) * b->n_sm;
 
 	{
 		size_t fr = 0, tot = 0, fixed, per_tok;

@@ -20,7 +20,8 @@ struct glm_cuda_options {
 	                            dequantize + tensor-core GEMM path (16); smaller
 	                            ones the exact f32 GEMV path */
 	bool use_graph;          /* replay the decode step as a CUDA graph (true) */
-	int n_split;             /* decode attention KV splits (0: two per multiprocessor) */
+	int n_split;             /* decode attention KV splits at most (0: one per
+	                            multiprocessor; with attn_decode_legacy two) */
 	bool exact;              /* f32 activations in every GEMV (true); false: int8
 	                            activations with dp4a where the weight type
 	                            allows, as llama.cpp's mmvq (~5e-2 on logits) */
@@ -32,6 +33,11 @@ struct glm_cuda_options {
 	                            chosen experts' down rows read in parallel, RMSNorm
 	                            folded in); 1 the step-4 kernel (1: the multi-row
 	                            one measured slower, docs/PERF.md step 6) */
+	bool fast_gemv;          /* decode GEMVs of Q4_K, Q5_K, Q6_K and Q8_0 rows take the
+	                            kernel of cuda/gemv_fast.cu (true; false: gemv.cu's) */
+	bool fold_norm;          /* decode: the RMSNorms folded into the fast GEMVs that
+	                            read them (false: measured slower, docs/PERF.md;
+	                            the separate launches are cheaper) */
 	bool pdl;                /* programmatic dependent launch between the decode
 	                            kernels (true; sm_90+, ignored before) */
 	bool q8_wide;            /* fused attention over a q8_0 cache reads whole
@@ -40,9 +46,10 @@ struct glm_cuda_options {
 	bool router_fused;       /* decode: router GEMV + sigmoid + bias + top-k +
 	                            normalise/scale in one kernel (false: prepared,
 	                            not yet measured, docs/PERF.md) */
-	bool attn_merge_last;    /* decode attention: the last split block merges the
-	                            splits (atomic counter) instead of a separate
-	                            reduce launch (false: not yet measured) */
+	bool attn_decode_legacy; /* decode attention through the general fused kernel
+	                            (q_prep, 32-row tiles, two blocks per SM, reduce
+	                            over every split) instead of the decode kernel
+	                            (false; docs/PERF.md step 7) */
 };
 void glm_cuda_options_default(struct glm_cuda_options *o);
 int glm_backend_cuda_create_ex(const struct glm_model *m, const struct glm_backend_config *cfg,

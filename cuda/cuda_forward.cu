@@ -90,8 +90,6 @@ static size_t scratch_layout(const cuda_backend *b, int nb, uint8_t *base, scrat
 	}
 	s->attn_work = (float *)take(aw);
 	s->attn_work_bytes = aw;
-	if (b->fused && b->opt.attn_merge_last)
-		s->merge_cnt = (unsigned *)take(sizeof(unsigned) * 4);
 	if (b->opt.router_fused)
 		s->router_cnt = (unsigned *)take(sizeof(unsigned) * nb);
 	if (gemm) {
@@ -132,9 +130,6 @@ int cuda_scratch_init(cuda_backend *b, int nb, char *err, size_t errlen)
 	if (CUDA_FAIL(cudaMalloc(&b->sbuf, b->sbytes), err, errlen))
 		return -1;
 	scratch_layout(b, nb, (uint8_t *)b->sbuf, &b->s);
-	// the split-merge counter starts at 0; every attention launch leaves it so
-	if (b->s.merge_cnt && CUDA_FAIL(cudaMemset(b->s.merge_cnt, 0, sizeof(unsigned) * 4), err, errlen))
-		return -1;
 	if (b->s.router_cnt && CUDA_FAIL(cudaMemset(b->s.router_cnt, 0, sizeof(unsigned) * nb), err, errlen))
 		return -1;
 	if (CUDA_FAIL(cudaMallocHost((void **)&b->h_ids, sizeof(int) * (nb + 4)), err, errlen) ||
@@ -152,6 +147,7 @@ static gemv_args gv(const cuda_backend *b, const dtensor *W, int n, const float 
 	gemv_args a;
 	memset(&a, 0, sizeof a);
 	a.legacy = !b->opt.staged_gemv;
+	a.no_fast = !b->opt.fast_gemv;
 	a.rows_per_warp = b->opt.staged_gemv ? 1 : b->opt.gemv_rows;
 	a.type = W->type;
 	a.ncols = (int)W->ne[0];
@@ -187,17 +183,24 @@ static int q8_input(cuda_backend *b, const float *x, int64_t n, char *err, size_
 	return quantize_q8(x, n, b->s.xq, b->s.xd, b->stream, err, errlen);
 }
 
-// The multi-row GEMV normalises its input itself (each block sums the
-// squares of the token's row), so the RMSNorm launches go away.
+// Options (both measured slower than the RMSNorm launches, docs/PERF.md):
+// the multi-row GEMV, and the fast one with fold_norm, normalise their
+// input themselves (the row's Σ x² comes with the dot products), so the
+// three RMSNorm launches of a layer go away; for weight types that neither
+// takes, gemv_launch normalises into s->h first. Not with int8 activations
+// (the norm also quantizes), the staged kernel, or the fused router (it
+// reads s->h).
 static bool fold_norm(const cuda_backend *b)
 {
-	return b->opt.gemv_rows >= 2 && b->opt.exact && !b->opt.staged_gemv;
+	return b->opt.exact && !b->opt.staged_gemv && !b->opt.router_fused &&
+	       (b->opt.gemv_rows >= 2 || (b->opt.fast_gemv && b->opt.fold_norm));
 }
 
-static void set_norm(gemv_args *a, const dtensor *w, float eps)
+static void set_norm(cuda_backend *b, gemv_args *a, const dtensor *w, float eps)
 {
 	a->norm_w = (const float *)w->d;
 	a->norm_eps = eps;
+	a->norm_tmp = b->s.h;
 }
 
 static int attention_gemv(cuda_backend *b, const dlayer *L, uint8_t *cache, int n, char *err, size_t errlen)
@@ -215,7 +218,7 @@ static int attention_gemv(cuda_backend *b, const dlayer *L, uint8_t *cache, int 
 	const float *xin = fold ? s->x : s->h;
 	gemv_args a = gv(b, &L->attn_q_a, n, xin, d.D, s->cq, d.Rq);
 	if (fold)
-		set_norm(&a, &L->attn_norm, eps);
+		set_norm(b, &a, &L->attn_norm, eps);
 	if (n == 1 && L->attn_kv_a_mqa.type == L->attn_q_a.type &&
 	    L->attn_kv_a_mqa.nb[1] == L->attn_q_a.nb[1]) {
 		// decode: q_a and kv_a read the same input, so one launch does both
@@ -233,7 +236,7 @@ static int attention_gemv(cuda_backend *b, const dlayer *L, uint8_t *cache, int 
 		TRY(gemv_launch(&a, st, err, errlen));
 		a = gv(b, &L->attn_kv_a_mqa, n, xin, d.D, s->ckv, d.R + d.Dr);
 		if (fold)
-			set_norm(&a, &L->attn_norm, eps);
+			set_norm(b, &a, &L->attn_norm, eps);
 		if (q8)
 			use_q8(b, &a);
 		TRY(gemv_launch(&a, st, err, errlen));
@@ -245,7 +248,7 @@ static int attention_gemv(cuda_backend *b, const dlayer *L, uint8_t *cache, int 
 		            q8 ? s->xq : NULL, s->xd, st, err, errlen));
 	a = gv(b, &L->attn_q_b, n, s->cq, d.Rq, s->q, (int64_t)d.H * d.Dk);
 	if (fold)
-		set_norm(&a, &L->attn_q_a_norm, eps_in);
+		set_norm(b, &a, &L->attn_q_a_norm, eps_in);
 	if (q8)
 		use_q8(b, &a);
 	TRY(gemv_launch(&a, st, err, errlen));
@@ -283,6 +286,7 @@ static int attention_core(cuda_backend *b, uint8_t *cache, int n, char *err, siz
 	at.work = s->attn_work;
 	at.work_bytes = s->attn_work_bytes;
 	at.q8_wide = b->opt.q8_wide;
+	at.decode_legacy = b->opt.attn_decode_legacy;
 	// fa off keeps the plain path for decode; batches always take the
 	// fused kernel when it exists (the plain score matrix is quadratic)
 	const bool fused = b->fused && (b->base.cfg.flash_attn || n > 1);
@@ -290,8 +294,6 @@ static int attention_core(cuda_backend *b, uint8_t *cache, int n, char *err, siz
 		return attn_plain(&at, b->n_ctx, b->stream, err, errlen);
 	if (n == 1) {
 		at.n_split = b->n_split;
-		at.merge_cnt = s->merge_cnt;      // option, off by default: not yet measured
-		at.n_merge_cnt = 1;
 	} else {
 		const int64_t nq = ceil_div(n, d.H >= 64 ? 1 : 64 / d.H);
 		int64_t ns = ceil_div(2 * b->n_sm, nq);
@@ -342,7 +344,7 @@ static int ffn_gemv(cuda_backend *b, const dlayer *L, int n, char *err, size_t e
 		a.w_up = L->ffn_up.d;
 		a.nb2_up = L->ffn_up.nb[2];
 		if (fold)
-			set_norm(&a, &L->ffn_norm, eps);
+			set_norm(b, &a, &L->ffn_norm, eps);
 		if (q8)
 			use_q8(b, &a);
 		TRY(gemv_launch(&a, st, err, errlen));
@@ -364,7 +366,7 @@ static int ffn_gemv(cuda_backend *b, const dlayer *L, int n, char *err, size_t e
 		                     s->ew, st, err, errlen));
 	} else {
 		if (fold)
-			set_norm(&a, &L->ffn_norm, eps);
+			set_norm(b, &a, &L->ffn_norm, eps);
 		TRY(gemv_launch(&a, st, err, errlen));
 		TRY(moe_topk(s->rlog, (const float *)L->exp_probs_b.d, n, d.E, d.K, b->hp.gating,
 		             b->hp.expert_weights_norm, b->hp.expert_weights_scale, s->eids, s->ew, st, err, errlen));
@@ -377,7 +379,7 @@ static int ffn_gemv(cuda_backend *b, const dlayer *L, int n, char *err, size_t e
 	const int64_t act_tok = (int64_t)d.P * d.Fe;
 	a = gv(b, &L->ffn_gate_exps, n, xin, d.D, s->act, act_tok);
 	if (fold)
-		set_norm(&a, &L->ffn_norm, eps);
+		set_norm(b, &a, &L->ffn_norm, eps);
 	a.w_up = L->ffn_up_exps.d;
 	a.nb2_up = L->ffn_up_exps.nb[2];
 	a.per_tok = sh_fused ? d.K + 1 : d.K;
@@ -392,7 +394,7 @@ static int ffn_gemv(cuda_backend *b, const dlayer *L, int n, char *err, size_t e
 	if (sh && !sh_fused) {
 		a = gv(b, &L->ffn_gate_shexp, n, xin, d.D, s->act + (int64_t)d.K * d.Fe, act_tok);
 		if (fold)
-			set_norm(&a, &L->ffn_norm, eps);
+			set_norm(b, &a, &L->ffn_norm, eps);
 		a.w_up = L->ffn_up_shexp.d;
 		if (q8)
 			use_q8(b, &a);
@@ -574,7 +576,7 @@ static int output_logits(cuda_backend *b, int n, bool all, bool use_gemm, float 
 			            b->hp.rms_eps, s->h, d.D, q8 ? s->xq : NULL, s->xd, st, err, errlen));
 		gemv_args a = gv(b, &b->output, 1, fold ? s->x + (int64_t)(n - 1) * d.D : s->h, d.D, s->logits, d.V);
 		if (fold)
-			set_norm(&a, &b->output_norm, b->hp.rms_eps);
+			set_norm(b, &a, &b->output_norm, b->hp.rms_eps);
 		if (q8)
 			use_q8(b, &a);
 		TRY(gemv_launch(&a, st, err, errlen));

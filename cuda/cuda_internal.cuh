@@ -54,7 +54,6 @@ struct scratch {
 	float *ew;                 // [nb × k]
 	float *logits;             // [max(1, nbl) × V]
 	float *attn_work;          // attention scratch
-	unsigned *merge_cnt;       // [1] zeroed split-merge counter (option attn_merge_last), or NULL
 	unsigned *router_cnt;      // [nb] zeroed counters of the fused router (option router_fused), or NULL
 	size_t attn_work_bytes;
 	// prefill GEMM path
@@ -86,7 +85,7 @@ struct cuda_backend {
 	uint8_t *cache;
 	int64_t n_ctx;
 	bool fused;                // fused attention in use
-	int n_split;               // decode KV splits
+	int n_split;               // decode KV splits (the grid; the kernel uses what the context needs)
 	// scratch
 	void *sbuf;
 	size_t sbytes;

@@ -40,6 +40,7 @@ struct glm_cuda_gemv_test {
 	bool staged;                    /* the staged GEMV kernel instead of the default one */
 	int rows_per_warp;              /* 2 or 4: the multi-row kernel; 0 or 1: the first one */
 	int nrows_x;                    /* rows of w_x when they differ (0: nrows) */
+	bool no_fast;                   /* never the fast decode kernel (gemv_fast.cu) */
 };
 int glm_cuda_test_gemv(const struct glm_cuda_gemv_test *t, char *err, size_t errlen);
 
@@ -62,10 +63,9 @@ int glm_cuda_test_attention(int G, int R, int Dr, int Dk, int kv_type, const flo
                             float eps, int n_rows, int n, int64_t pos, const float *qabs, const float *q,
                             float rope_base, float scale, bool fused, int n_split, float *out,
                             void *cache_out, char *err, size_t errlen);
-/* Later glm_cuda_test_attention calls with fused: the split merge in the
- * kernel's last block (option attn_merge_last), launched twice on the same
- * counters (failing when they are not left at zero). */
-void glm_cuda_test_set_attn_merge_last(bool on);
+/* Later glm_cuda_test_attention calls with fused and one query token:
+ * the general kernel (option attn_decode_legacy) instead of the decode one. */
+void glm_cuda_test_set_attn_decode_legacy(bool on);
 /* true when the fused kernel exists for this shape, cache type and device */
 bool glm_cuda_test_fused_supported(int G, int R, int Dr, int kv_type);
 

@@ -379,25 +379,6 @@ static __device__ __forceinline__ void tile_dot(const uint8_t *sw, const uint8_t
 	*accu = u;
 }
 
-// The matrix of instance (t, j) and its up half (GLU), at row `row`.
-static __device__ __forceinline__ void inst_rows(const gemv_args &a, int t, int j, int row, const uint8_t **w,
-                                                 const uint8_t **wu)
-{
-	*wu = NULL;
-	if (j < a.n_sel) {
-		const int slab = a.ids ? a.ids[t * a.n_sel + j] : j;
-		*w = a.w + (size_t)slab * a.nb2;
-		if (a.w_up)
-			*wu = a.w_up + (size_t)slab * a.nb2_up;
-	} else {
-		*w = a.w_x;
-		*wu = a.w_x_up;
-	}
-	*w += (size_t)row * a.nb1;
-	if (*wu)
-		*wu += (size_t)row * a.nb1;
-}
-
 // Same grid and results as gemv_kernel (f32 activations). The wpr warps of
 // a row split it into tiles; in sum mode without GLU they split the
 // (instance, tile) items instead, each scaled by its instance's weight, so
@@ -583,10 +564,24 @@ int gemv_launch(const gemv_args *a, cudaStream_t s, char *err, size_t errlen)
 		         ggml_type_name(a->type), a->ncols);
 		return -1;
 	}
-	if (a->norm_w && (a->rows_per_warp < 2 || a->xq || (a->sum && a->w_up) || a->x_inst || a->ncols % 4 ||
-	                  a->x_tok % 4)) {
-		snprintf(err, errlen, "cuda: gemv: a folded RMSNorm needs the multi-row kernel and one shared input");
+	if (a->norm_w && (a->xq || a->sum || a->x_inst || a->ncols % 4 || a->x_tok % 4)) {
+		snprintf(err, errlen, "cuda: gemv: a folded RMSNorm needs f32 inputs shared by all instances");
 		return -1;
+	}
+	if (a->norm_w && a->rows_per_warp < 2 && !gemv_fast_ok(a)) {
+		// no kernel here normalises on the way: a separate launch first
+		if (!a->norm_tmp) {
+			snprintf(err, errlen, "cuda: gemv: %s rows need a scratch buffer for the RMSNorm",
+			         ggml_type_name(a->type));
+			return -1;
+		}
+		if (rmsnorm(a->x, a->x_tok, a->ncols, a->n_tok, a->norm_w, a->norm_eps, a->norm_tmp, a->x_tok, NULL, NULL,
+		            s, err, errlen))
+			return -1;
+		gemv_args b = *a;
+		b.x = a->norm_tmp;
+		b.norm_w = NULL;
+		return gemv_launch(&b, s, err, errlen);
 	}
 	if (a->xq && !gemv_q8_ok(a)) {
 		snprintf(err, errlen, "cuda: gemv: no int8-activation path for %s with this layout", ggml_type_name(a->type));
@@ -597,6 +592,8 @@ int gemv_launch(const gemv_args *a, cudaStream_t s, char *err, size_t errlen)
 		snprintf(err, errlen, "cuda: gemv: bad shape (%lld instances, %d rows)", (long long)ny, a->nrows);
 		return -1;
 	}
+	if (gemv_fast_launch(a, s))
+		return LAUNCH_FAIL(err, errlen) ? -1 : 0;
 	const int nr = a->nrows_x > a->nrows ? a->nrows_x : a->nrows;
 	// fewer rows per block (more warps per row) until the grid fills the GPU
 	int rpb = GEMV_WARPS;

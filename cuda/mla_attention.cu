@@ -11,6 +11,9 @@
 // registers. Long contexts are split across blocks (n_split per query
 // block); a second kernel merges the splits. G is a template parameter so
 // every head mapping is resolved at compile time; 20 is instantiated.
+// Decode (one query token, G <= 32) has its own kernel, fa_decode_kernel
+// below: the heads on the MMA's N side, Q^T in registers, 64-row tiles by
+// cp.async, the split count derived from the position on the device.
 //
 // The plain path (--fa off, and the f32 cache) is the textbook one in f32:
 // a score matrix in global memory, a softmax, a weighted sum.
@@ -181,49 +184,7 @@ static size_t fa_smem_bytes(int MP, int D)
 	     + (size_t)MP * 3 * 4;                                // m, l, alpha
 }
 
-template <int NW>
-static __device__ __forceinline__ void fa_merge_row(const float *ml, const float *po, int G, int QT, int M, int R,
-                                                    int n_split, float *out, int row, float *w, float *acc_s,
-                                                    float *red);
-
-// glm_cuda_options.attn_merge_last: each split block, once its partials are
-// written, counts itself in a.merge_cnt[qb]; the last of the query block's
-// n_split blocks merges them (instead of a separate reduce launch) and sets
-// the counter back to 0, so that the next launch or graph replay finds it
-// zeroed. sm: the kernel's shared memory, free again by then. Not inlined:
-// its registers then do not add to the main loop's (inlined, some
-// instantiations spilled).
-template <int G, int QT, int NW>
-static __device__ __noinline__ void fa_merge_last(const attn_args &a, int nq_blocks, float *sm)
-{
-	// everything from the kernel's parameters again: nothing stays live
-	// in registers across the main loop for this
-	const int M = G * QT, n_split = gridDim.x, qb = blockIdx.y, q0 = qb * QT;
-	const int rows = min(QT, a.n - q0) * G;
-	const float *ml = a.work + fa_q_floats(a.n, G, a.R + a.Dr);
-	const float *po = ml + ((size_t)nq_blocks * n_split * M * 2 + 3) / 4 * 4;
-	// all in the dynamic shared memory (no static shared: the default
-	// kernel's footprint stays as it was): [n_split] w, [NW][R] acc, [NW] red, last
-	float *w = sm, *acc = sm + (n_split + 3) / 4 * 4, *red = acc + NW * a.R;
-	unsigned *last = (unsigned *)(red + NW);
-	__threadfence();          // this block's partials visible before it is counted
-	__syncthreads();
-	if (threadIdx.x == 0) {
-		*last = atomicAdd(a.merge_cnt + qb, 1u) == (unsigned)n_split - 1;
-		if (*last)
-			a.merge_cnt[qb] = 0;
-	}
-	__syncthreads();
-	if (!*last)
-		return;
-	__threadfence();
-	for (int r = 0; r < rows; r++) {
-		fa_merge_row<NW>(ml, po, a.G, QT, M, a.R, n_split, a.out, q0 * a.G + r, w, acc, red);
-		__syncthreads();
-	}
-}
-
-template <int G, int QT, int KT, bool ML>
+template <int G, int QT, int KT>
 static __global__ void __launch_bounds__(fa_shape<G, QT>::NT)
 fa_kernel(attn_args a, kv_layout L, int nq_blocks)
 {
@@ -262,8 +223,6 @@ fa_kernel(attn_args a, kv_layout L, int nq_blocks)
 			part_ml[(pidx + r) * 2] = -INFINITY;
 			part_ml[(pidx + r) * 2 + 1] = 0.0f;
 		}
-		if (ML)
-			fa_merge_last<G, QT, S::NW>(a, nq_blocks, (float *)smem);
 		return;
 	}
 
@@ -475,8 +434,6 @@ fa_kernel(attn_args a, kv_layout L, int nq_blocks)
 			part_ml[(pidx + r) * 2] = m_s[r];
 			part_ml[(pidx + r) * 2 + 1] = l_s[r];
 		}
-	if (ML && !final_out)
-		fa_merge_last<G, QT, S::NW>(a, nq_blocks, (float *)smem);
 }
 
 // Q rows for the fused kernel: [qabs | RoPE(q_rot)] · scale in f16, once
@@ -497,18 +454,18 @@ static __global__ void q_prep_kernel(attn_args a, kv_layout L, __half *Qh)
 	}
 }
 
-// Merge the splits of one (token, head) row: one block per row; the
-// splits' weights first, then each warp sums a share of the splits over
-// all columns (float4 per lane), then the warps' sums are added.
+// Merge the splits of one (token, head) row, or of a range of its
+// columns: the splits' weights first, then each warp sums a share of the
+// splits (float4 per lane), then the warps' sums are added.
 #define FR_WARPS 8
-// One row's merge by the NW warps of the calling block (every thread of it
-// must call: it has barriers). w: [n_split] and acc_s: [NW][R] floats of
-// shared memory, red: [NW]. Used by the reduce kernel (the default) and by
-// the attention kernel's last block (glm_cuda_options.attn_merge_last).
+// Every thread of the calling block must call (barriers). Columns
+// [col0, col0 + ncol) of the row (col0 a multiple of 4). w: [n_split] and
+// acc_s: [NW][ncol] floats of shared memory, red: [NW]. Splits whose l is 0
+// (no rows) are skipped: their partials were never written.
 template <int NW>
 static __device__ __forceinline__ void fa_merge_row(const float *ml, const float *po, int G, int QT, int M, int R,
-                                                    int n_split, float *out, int row, float *w, float *acc_s,
-                                                    float *red)
+                                                    int n_split, float *out, int row, int col0, int ncol, float *w,
+                                                    float *acc_s, float *red)
 {
 	const int lane = threadIdx.x % WARP, warp = threadIdx.x / WARP;
 	const int t = row / G, qb = t / QT, r = row - qb * QT * G;
@@ -545,15 +502,17 @@ static __device__ __forceinline__ void fa_merge_row(const float *ml, const float
 #pragma unroll
 	for (int k = 0; k < FA_MAX_R / 128; k++)
 		acc[k] = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+	// unrolled: the loads of several splits in flight at once
+#pragma unroll 4
 	for (int s = warp; s < n_split; s += NW) {
 		const float ws = w[s];
 		if (ws == 0.0f)
 			continue;
-		const float4 *p = (const float4 *)(po + (base + (size_t)s * M) * R);
+		const float4 *p = (const float4 *)(po + (base + (size_t)s * M) * R + col0);
 #pragma unroll
 		for (int k = 0; k < FA_MAX_R / 128; k++) {
 			const int c = lane + 32 * k;
-			if (c < R / 4) {
+			if (c < ncol / 4) {
 				const float4 v = p[c];
 				acc[k].x += ws * v.x;
 				acc[k].y += ws * v.y;
@@ -565,19 +524,18 @@ static __device__ __forceinline__ void fa_merge_row(const float *ml, const float
 #pragma unroll
 	for (int k = 0; k < FA_MAX_R / 128; k++) {
 		const int c = lane + 32 * k;
-		if (c < R / 4)
-			*(float4 *)(acc_s + warp * R + 4 * c) = acc[k];
+		if (c < ncol / 4)
+			*(float4 *)(acc_s + warp * ncol + 4 * c) = acc[k];
 	}
 	__syncthreads();
 	const float inv = den > 0.0f ? 1.0f / den : 0.0f;
-	for (int d = threadIdx.x; d < R; d += blockDim.x) {
+	for (int d = threadIdx.x; d < ncol; d += blockDim.x) {
 		float sum = 0.0f;
 		for (int i = 0; i < NW; i++)
-			sum += acc_s[i * R + d];
-		out[(int64_t)row * R + d] = sum * inv;
+			sum += acc_s[i * ncol + d];
+		out[(int64_t)row * R + col0 + d] = sum * inv;
 	}
 }
-
 
 static __global__ void __launch_bounds__(FR_WARPS * WARP)
 fa_reduce_kernel(const float *ml, const float *po, int G, int QT, int M, int R, int n_split, float *out)
@@ -586,8 +544,596 @@ fa_reduce_kernel(const float *ml, const float *po, int G, int QT, int M, int R, 
 	extern __shared__ float fr_sm[];
 	__shared__ float red[FR_WARPS];
 	// [n_split] split weights, then [FR_WARPS][R] partial sums
-	fa_merge_row<FR_WARPS>(ml, po, G, QT, M, R, n_split, out, blockIdx.x, fr_sm, fr_sm + (n_split + 3) / 4 * 4,
-	                       red);
+	fa_merge_row<FR_WARPS>(ml, po, G, QT, M, R, n_split, out, blockIdx.x, 0, R, fr_sm,
+	                       fr_sm + (n_split + 3) / 4 * 4, red);
+}
+
+// ---------------------------------------------------------------- decode
+
+// Decode (one query token, G <= 32 heads over one cache row each step):
+// the step-6 kernel above walked 32-row tiles with one tile in flight per
+// SM, a convert-and-store phase and 4 barriers per tile, two blocks per SM
+// in two waves, plus q_prep before it and a reduce over every split after
+// it: 0.55 TB/s at 32k. Here:
+// - scores as S^T = K·Q^T and the output as O^T = V^T·P^T: the cache rows
+//   are the M side of the MMA (tiles of 16) and the heads the N side (tiles
+//   of 8), so 20 heads are padded to 24, not 32;
+// - a warp keeps its quarter of Q^T (its k-steps of D) in registers for the
+//   whole kernel, so each cache value is read from shared memory once per
+//   use (the Q rows were read again for every tile);
+// - FD_T-row tiles come by cp.async straight into shared memory, one tile
+//   ahead in two buffers (no registers held, nothing to store for f16);
+//   bf16 is turned into f16 in place, q8_0 arrives raw (the rows of a tile
+//   are one contiguous byte range) and is expanded into an f16 tile;
+// - Q is prepared in the prologue (no q_prep launch), overlapping the first
+//   tile's load;
+// - the grid is fixed when the decode graph is captured, so the rows per
+//   block and the number of blocks that get any are derived from the
+//   position on the device (fd_chunk): short contexts use few blocks, one
+//   block writes the output itself, and the merge reads only the blocks
+//   that had rows.
+// Same numerics as the general kernel: Q and P in f16 (round to nearest),
+// f32 accumulation, online softmax in f32.
+#define FD_T 64                                    // cache rows per tile
+#define FD_NW 8                                    // warps: 2 row groups x FD_KG k-groups
+#define FD_KG 4                                    // k-groups of the scores
+#define FD_KQ ((FA_MAX_R + 64) / 16 / FD_KG)       // k-steps of Q^T a warp holds (9)
+#define FD_CT (FA_MAX_R / 16 / FD_NW)              // 16-column tiles of O^T per warp (4)
+#define FD_SPS (FD_T + 4)                          // floats per row of partial scores (banks)
+#define FD_PS (FD_T + 8)                           // halves per row of P (banks)
+#define FD_RCOLS 128                               // columns per block of the merge
+
+// Rows per block (whole tiles, at least one) for kv_len rows over n_grid
+// blocks, and how many blocks get rows. The kernel and the merge both call
+// it with the position read on the device.
+static __host__ __device__ __forceinline__ int fd_chunk(int kv_len, int n_grid, int *n_eff)
+{
+	int chunk = ((kv_len + n_grid - 1) / n_grid + FD_T - 1) / FD_T * FD_T;
+	if (chunk < FD_T)
+		chunk = FD_T;
+	*n_eff = (kv_len + chunk - 1) / chunk;
+	return chunk;
+}
+
+// bytes of a cache row of GLM-4.7-Flash's shape (576 values)
+static __host__ __device__ __forceinline__ size_t fd_full_row_bytes(int KT)
+{
+	return KT == KV_Q8_0 ? (FA_MAX_R + 64) / 32 * 34 : (size_t)(FA_MAX_R + 64) * 2;
+}
+
+// Shared memory of the decode kernel, byte offsets. Two stages (f16 tiles,
+// or raw q8_0 bytes), the f16 tile of q8_0, the partial scores of the
+// k-groups [FD_KG][GP][FD_SPS], P [GP][FD_PS] (f16), m, l, alpha [GP].
+// Q (prologue only) lives in the second stage (q8_0: in the f16 tile) and
+// its raw rope pairs in the partial scores' space, the output rows
+// (epilogue only) in the first stages (q8_0: the f16 tile).
+struct fd_layout {
+	int DS;                    // halves per f16 tile row
+	size_t stage, t, sp, p, ml, total;
+};
+static __host__ __device__ __forceinline__ fd_layout fd_layout_of(int KT, int D, size_t row_bytes, int GP)
+{
+	fd_layout o;
+	o.DS = D + FA_PAD;
+	const size_t tile = (size_t)FD_T * o.DS * 2;
+	o.stage = KT == KV_Q8_0 ? ((size_t)FD_T * row_bytes + 15) / 16 * 16 + 32 : tile;
+	o.t = 2 * o.stage;
+	o.sp = o.t + (KT == KV_Q8_0 ? tile : 0);
+	o.p = o.sp + (size_t)FD_KG * GP * FD_SPS * 4;
+	o.ml = o.p + (size_t)GP * FD_PS * 2;
+	o.total = o.ml + (size_t)3 * GP * 4;
+	return o;
+}
+static size_t fd_smem_max(int KT, int GP)
+{
+	return fd_layout_of(KT, FA_MAX_R + 64, fd_full_row_bytes(KV_Q8_0), GP).total;
+}
+
+static __device__ __forceinline__ void cp_async16(void *dst, const void *src, bool valid)
+{
+#if __CUDA_ARCH__ >= 800
+	// src-size 0 fills the 16 bytes with zeros (rows past the context)
+	const unsigned d = (unsigned)__cvta_generic_to_shared(dst);
+	asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(d), "l"(src), "r"(valid ? 16 : 0)
+	             : "memory");
+#else
+	*(uint4 *)dst = valid ? *(const uint4 *)src : make_uint4(0, 0, 0, 0);
+#endif
+}
+static __device__ __forceinline__ void cp_async_commit(void)
+{
+#if __CUDA_ARCH__ >= 800
+	asm volatile("cp.async.commit_group;\n" ::: "memory");
+#endif
+}
+static __device__ __forceinline__ void cp_async_wait_all(void)
+{
+#if __CUDA_ARCH__ >= 800
+	asm volatile("cp.async.wait_group 0;\n" ::: "memory");
+#endif
+}
+// four 8x8 f16 matrices; lanes 8i..8i+7 give the row addresses of matrix i
+static __device__ __forceinline__ void ldsm_x4(uint32_t r[4], const __half *p)
+{
+	const unsigned a = (unsigned)__cvta_generic_to_shared(p);
+	asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+	             : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+	             : "r"(a)
+	             : "memory");
+}
+static __device__ __forceinline__ void ldsm_x4_t(uint32_t r[4], const __half *p)
+{
+	const unsigned a = (unsigned)__cvta_generic_to_shared(p);
+	asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0,%1,%2,%3}, [%4];\n"
+	             : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
+	             : "r"(a)
+	             : "memory");
+}
+
+// 8 q8_0 values (two words of int8) times the block scale d2, as f16.
+// Each int8 q is biased into the mantissa of 1024 + 128 + q (exact in f16,
+// a byte permute), 1152 is subtracted (exact), and the product with the
+// f16 scale is rounded once: the same value as kv_cvt8's f32 product
+// rounded to f16 (both exact before the one rounding), without kv_cvt8's
+// int-to-float conversions, which ran at a quarter rate and made the q8_0
+// tiles slower than f16 ones.
+static __device__ __forceinline__ uint4 q8_to_h8(uint32_t w0, uint32_t w1, __half2 d2)
+{
+	uint4 out;
+	uint32_t *o = (uint32_t *)&out;
+	const __half2 bias = __float2half2_rn(1152.0f);
+	const uint32_t w[2] = {w0 ^ 0x80808080u, w1 ^ 0x80808080u};
+#pragma unroll
+	for (int i = 0; i < 2; i++) {
+		const uint32_t lo = __byte_perm(w[i], 0x64646464u, 0x5140), hi = __byte_perm(w[i], 0x64646464u, 0x5342);
+		__half2 x = __hmul2(__hsub2(*(const __half2 *)&lo, bias), d2);
+		__half2 y = __hmul2(__hsub2(*(const __half2 *)&hi, bias), d2);
+		o[2 * i] = *(uint32_t *)&x;
+		o[2 * i + 1] = *(uint32_t *)&y;
+	}
+	return out;
+}
+
+// FULL: the shape of GLM-4.7-Flash's cache (latent 512, rope 64) as
+// constants, so the guards fold away and the divisions become shifts: the
+// prologue and epilogue run once per block, each time from a cold
+// instruction cache, so their length is time at every depth.
+template <int G, int KT, bool FULL>
+static __global__ void __launch_bounds__(FD_NW * WARP, 1)
+fa_decode_kernel(attn_args a, kv_layout L)
+{
+	constexpr int NQ = (G + 7) / 8, GP = 8 * NQ, NT = FD_NW * WARP;
+	pdl_begin();
+	extern __shared__ __align__(16) unsigned char smem[];
+	const int R = FULL ? FA_MAX_R : a.R, Dr = FULL ? 64 : a.Dr, D = R + Dr, KS = D / 16, CT = R / 16;
+	const size_t rb = FULL ? fd_full_row_bytes(KT) : L.row_bytes;
+	const fd_layout Y = fd_layout_of(KT, D, rb, GP);
+	const int DS = Y.DS;
+	const int warp = threadIdx.x / WARP, lane = threadIdx.x % WARP, g = lane >> 2, c = lane & 3;
+	const int pos = a.pos[0], kv_len = pos + 1;
+	int n_eff;
+	const int chunk = fd_chunk(kv_len, gridDim.x, &n_eff);
+	const int sp = blockIdx.x;
+	if (sp >= n_eff)
+		return;
+	const int kv0 = sp * chunk, kv1 = min(kv_len, kv0 + chunk);
+	const int ntile = (kv1 - kv0 + FD_T - 1) / FD_T;
+
+	float *Sp = (float *)(smem + Y.sp);
+	__half *Ps = (__half *)(smem + Y.p);
+	float *m_s = (float *)(smem + Y.ml), *l_s = m_s + GP, *al_s = l_s + GP;
+
+	// f16/bf16 tiles: this thread's 16-byte chunks, walked without a
+	// division per chunk
+	const int cpr = D / 8, nch = FD_T * cpr, step_r = NT / cpr, step_c = NT % cpr;
+	const int row_a = threadIdx.x / cpr, cc_a = threadIdx.x % cpr;
+	auto issue = [&](int it) {
+		const int t0 = kv0 + it * FD_T;
+		unsigned char *dst = smem + (it & 1 ? Y.stage : 0);
+		if (KT == KV_Q8_0) {
+			// the aligned 16-byte words that cover the tile's bytes (a word
+			// holding a valid byte never leaves the cache buffer's last
+			// 256-byte granule); the rest of the stage is never read
+			const uint8_t *p0 = a.cache + (size_t)t0 * rb, *pe = a.cache + (size_t)min(t0 + FD_T, kv1) * rb;
+			const uint8_t *al = (const uint8_t *)((uintptr_t)p0 & ~(uintptr_t)15);
+			const int nw = (int)((pe - al + 15) / 16);
+			for (int i = threadIdx.x; i < nw; i += NT)
+				cp_async16(dst + 16 * i, al + 16 * i, true);
+		} else {
+			int row = row_a, cc = cc_a;
+			for (int i = threadIdx.x; i < nch; i += NT) {
+				const int kv = t0 + row;
+				const bool v = kv < kv1;
+				cp_async16((__half *)dst + row * DS + 8 * cc, a.cache + (size_t)(v ? kv : kv0) * rb + 16 * cc, v);
+				row += step_r;
+				cc += step_c;
+				if (cc >= cpr) {
+					cc -= cpr;
+					row++;
+				}
+			}
+		}
+		cp_async_commit();
+	};
+	issue(0);
+
+	// Q rows [qabs | RoPE(q_rot)] · scale in f16 (as q_prep_kernel), the
+	// padding heads zero, while the first tile is on its way. Every global
+	// load first, then the conversions (a loop of load-then-store waits one
+	// L2 round trip per iteration). The rope pairs go through shared memory
+	// (the partial scores' space, free until the first tile) so that the
+	// RoPE code, long for its double-precision reduction, exists once.
+	{
+		__half *Qs = (__half *)(smem + (KT == KV_Q8_0 ? Y.t : Y.stage));
+		float2 *rp = (float2 *)Sp;
+		constexpr int QI = (GP * (FA_MAX_R / 8) + NT - 1) / NT, RI = (GP * 32 + NT - 1) / NT;
+		const int cR = R / 8, hr = Dr / 2;
+		float4 xq[QI][2];
+		float2 xr[RI];
+#pragma unroll
+		for (int k = 0; k < QI; k++) {
+			const int i = threadIdx.x + k * NT, h = i / cR, c8 = i % cR;
+			xq[k][0] = xq[k][1] = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+			if (h < G) {
+				xq[k][0] = *(const float4 *)(a.qabs + (int64_t)h * R + 8 * c8);
+				xq[k][1] = *(const float4 *)(a.qabs + (int64_t)h * R + 8 * c8 + 4);
+			}
+		}
+#pragma unroll
+		for (int k = 0; k < RI; k++) {
+			const int i = threadIdx.x + k * NT, h = i / hr, j = i % hr;
+			xr[k] = make_float2(0.0f, 0.0f);
+			if (h < G)
+				xr[k] = *(const float2 *)(a.q + (int64_t)h * a.Dk + (a.Dk - Dr) + 2 * j);
+		}
+#pragma unroll
+		for (int k = 0; k < QI; k++) {
+			const int i = threadIdx.x + k * NT, h = i / cR, c8 = i % cR;
+			if (h < GP) {
+				uint4 v;
+				__half2 *o = (__half2 *)&v;
+				o[0] = __floats2half2_rn(xq[k][0].x * a.scale, xq[k][0].y * a.scale);
+				o[1] = __floats2half2_rn(xq[k][0].z * a.scale, xq[k][0].w * a.scale);
+				o[2] = __floats2half2_rn(xq[k][1].x * a.scale, xq[k][1].y * a.scale);
+				o[3] = __floats2half2_rn(xq[k][1].z * a.scale, xq[k][1].w * a.scale);
+				*(uint4 *)(Qs + h * DS + 8 * c8) = v;
+			}
+		}
+#pragma unroll
+		for (int k = 0; k < RI; k++) {
+			const int i = threadIdx.x + k * NT;
+			if (i < GP * hr)
+				rp[i] = xr[k];
+		}
+		for (int i = threadIdx.x; i < GP; i += NT) {
+			m_s[i] = -INFINITY;
+			l_s[i] = 0.0f;
+			al_s[i] = 1.0f;
+		}
+		__syncthreads();
+#pragma unroll 1
+		for (int i = threadIdx.x; i < GP * hr; i += NT) {
+			const int h = i / hr, j = i % hr;
+			float x0 = rp[i].x, x1 = rp[i].y;
+			rope_pair(&x0, &x1, L.inv_freq[j], (double)pos);
+			*(__half2 *)(Qs + h * DS + R + 2 * j) = __floats2half2_rn(x0 * a.scale, x1 * a.scale);
+		}
+		__syncthreads();
+	}
+
+	// warp = (row group mg: tile rows 32mg..32mg+31, k-group kg: k-steps
+	// kg, kg+4, ...); its Q^T fragments for the whole kernel
+	const int mg = warp / FD_KG, kg = warp % FD_KG;
+	uint32_t qf[FD_KQ][NQ][2];
+	{
+		const __half *Qs = (const __half *)(smem + (KT == KV_Q8_0 ? Y.t : Y.stage));
+#pragma unroll
+		for (int i = 0; i < FD_KQ; i++) {
+			const int ks = kg + FD_KG * i;
+#pragma unroll
+			for (int nt = 0; nt < NQ; nt++) {
+				const __half *q = Qs + (nt * 8 + g) * DS + 16 * ks + 2 * c;
+				qf[i][nt][0] = ks < KS ? lds32(q) : 0u;
+				qf[i][nt][1] = ks < KS ? lds32(q + 8) : 0u;
+			}
+		}
+	}
+
+	// O^T accumulators: column tiles warp, warp + 8, ... × head tiles
+	float acc[FD_CT][NQ][4];
+#pragma unroll
+	for (int i = 0; i < FD_CT; i++)
+#pragma unroll
+		for (int nt = 0; nt < NQ; nt++)
+			acc[i][nt][0] = acc[i][nt][1] = acc[i][nt][2] = acc[i][nt][3] = 0.0f;
+
+	for (int it = 0; it < ntile; it++) {
+		const int t0 = kv0 + it * FD_T;
+		const int nrow = min(FD_T, kv1 - t0);
+		unsigned char *stg = smem + (it & 1 ? Y.stage : 0);
+		cp_async_wait_all();
+		if (KT == KV_BF16) {
+			// this thread's own chunks (visible to it after the wait)
+			int row = row_a, cc = cc_a;
+			for (int i = threadIdx.x; i < nch; i += NT) {
+				uint4 *p = (uint4 *)((__half *)stg + row * DS + 8 * cc);
+				*p = kv_cvt8<KV_BF16>(*p);
+				row += step_r;
+				cc += step_c;
+				if (cc >= cpr) {
+					cc -= cpr;
+					row++;
+				}
+			}
+		}
+		// tile it is in; every warp is done with tile it-1 (its buffer and,
+		// for q8_0, the f16 tile are free again)
+		__syncthreads();
+		if (it + 1 < ntile)
+			issue(it + 1);
+		const __half *Kt = (const __half *)stg;
+		if (KT == KV_Q8_0) {
+			// raw blocks to f16 (same values as kv_cvt8, see q8_to_h8);
+			// rows past the context zero
+			__half *Tq = (__half *)(smem + Y.t);
+			// byte offsets from the stage (a shared-memory pointer all along:
+			// a cast through an integer would make the loads generic ones)
+			const int src = (int)((uintptr_t)(a.cache + (size_t)t0 * rb) & 15);
+			const int bpr = (D + 31) / 32, qstep_r = NT / bpr, qstep_c = NT % bpr;
+			int row = threadIdx.x / bpr, qb = threadIdx.x % bpr;
+			for (int i = threadIdx.x; i < FD_T * bpr; i += NT) {
+				uint4 o[4];
+#pragma unroll
+				for (int j = 0; j < 4; j++)
+					o[j] = make_uint4(0, 0, 0, 0);
+				if (row < nrow) {
+					// the block's 32 bytes from 9 aligned words (the block is
+					// 2-byte aligned: its data starts at byte 0 or 2 of a word)
+					const int b = src + row * (int)rb + 34 * qb;
+					const __half2 d2 = __half2half2(__ushort_as_half(*(const uint16_t *)(stg + b)));
+					const uint32_t *w = (const uint32_t *)(stg + ((b + 2) & ~3));
+					const int sh = ((b + 2) & 3) * 8;
+					uint32_t u[9];
+#pragma unroll
+					for (int k = 0; k < 9; k++)
+						u[k] = w[k];
+#pragma unroll
+					for (int j = 0; j < 4; j++)
+						o[j] = q8_to_h8(__funnelshift_r(u[2 * j], u[2 * j + 1], sh),
+						                __funnelshift_r(u[2 * j + 1], u[2 * j + 2], sh), d2);
+				}
+#pragma unroll
+				for (int j = 0; j < 4; j++)
+					if (4 * qb + j < cpr)
+						*(uint4 *)(Tq + row * DS + 32 * qb + 8 * j) = o[j];
+				row += qstep_r;
+				qb += qstep_c;
+				if (qb >= bpr) {
+					qb -= bpr;
+					row++;
+				}
+			}
+			__syncthreads();
+			Kt = Tq;
+		}
+
+		// partial scores of this warp's rows and k-steps, all heads
+		float sc[2][NQ][4];
+#pragma unroll
+		for (int j = 0; j < 2; j++)
+#pragma unroll
+			for (int nt = 0; nt < NQ; nt++)
+				sc[j][nt][0] = sc[j][nt][1] = sc[j][nt][2] = sc[j][nt][3] = 0.0f;
+		if (32 * mg < nrow) {
+#pragma unroll
+			for (int i = 0; i < FD_KQ; i++) {
+				const int ks = kg + FD_KG * i;
+				if (ks < KS) {
+					uint32_t ka[2][4];
+#pragma unroll
+					for (int j = 0; j < 2; j++)
+						ldsm_x4(ka[j], Kt + (32 * mg + 16 * j + (lane & 15)) * DS + 16 * ks + 8 * (lane >> 4));
+#pragma unroll
+					for (int j = 0; j < 2; j++)
+#pragma unroll
+						for (int nt = 0; nt < NQ; nt++)
+							mma16816(sc[j][nt], ka[j], qf[i][nt]);
+				}
+			}
+		}
+#pragma unroll
+		for (int j = 0; j < 2; j++)
+#pragma unroll
+			for (int nt = 0; nt < NQ; nt++) {
+				float *s = Sp + ((size_t)kg * GP + nt * 8 + 2 * c) * FD_SPS + 32 * mg + 16 * j + g;
+				s[0] = sc[j][nt][0];
+				s[FD_SPS] = sc[j][nt][1];
+				s[8] = sc[j][nt][2];
+				s[FD_SPS + 8] = sc[j][nt][3];
+			}
+		__syncthreads();
+
+		// online softmax: warp w takes heads w, w+8, ... (all of them, no
+		// branch, so the heads' shuffle chains interleave; the padding heads
+		// have zero scores and get P = 0); lane = rows 2·lane, 2·lane+1
+#pragma unroll
+		for (int i = 0; i < NQ; i++) {
+			const int h = warp + FD_NW * i;
+			float s0 = 0.0f, s1 = 0.0f;
+#pragma unroll
+			for (int k = 0; k < FD_KG; k++) {
+				const float2 v = *(const float2 *)(Sp + ((size_t)k * GP + h) * FD_SPS + 2 * lane);
+				s0 += v.x;
+				s1 += v.y;
+			}
+			s0 = 2 * lane < nrow ? s0 : -INFINITY;
+			s1 = 2 * lane + 1 < nrow ? s1 : -INFINITY;
+			// the tile has a valid row, so mn is finite
+			const float mo = m_s[h], mn = fmaxf(mo, warp_max(fmaxf(s0, s1)));
+			const float p0 = __expf(s0 - mn), p1 = __expf(s1 - mn), al = __expf(mo - mn);
+			const float ps = warp_sum(p0 + p1);
+			*(__half2 *)(Ps + h * FD_PS + 2 * lane) = h < G ? __floats2half2_rn(p0, p1) : __float2half2_rn(0.0f);
+			if (lane == 0) {
+				m_s[h] = mn;
+				l_s[h] = l_s[h] * al + ps;
+				al_s[h] = al;
+			}
+		}
+		__syncthreads();
+
+		// O^T = O^T·alpha + V^T·P^T over this warp's column tiles
+#pragma unroll
+		for (int nt = 0; nt < NQ; nt++) {
+			const float a0 = al_s[nt * 8 + 2 * c], a1 = al_s[nt * 8 + 2 * c + 1];
+#pragma unroll
+			for (int i = 0; i < FD_CT; i++) {
+				acc[i][nt][0] *= a0;
+				acc[i][nt][1] *= a1;
+				acc[i][nt][2] *= a0;
+				acc[i][nt][3] *= a1;
+			}
+		}
+		uint32_t pb[FD_T / 16][NQ][2];
+#pragma unroll
+		for (int nt = 0; nt < NQ; nt++)
+#pragma unroll
+			for (int kk = 0; kk < FD_T / 32; kk++) {
+				uint32_t r[4];
+				ldsm_x4(r, Ps + (nt * 8 + (lane & 7)) * FD_PS + 32 * kk + 8 * (lane >> 3));
+				pb[2 * kk][nt][0] = r[0];
+				pb[2 * kk][nt][1] = r[1];
+				pb[2 * kk + 1][nt][0] = r[2];
+				pb[2 * kk + 1][nt][1] = r[3];
+			}
+		const int nks = (nrow + 15) / 16;
+#pragma unroll
+		for (int ks = 0; ks < FD_T / 16; ks++) {
+			if (ks < nks) {
+#pragma unroll
+				for (int i = 0; i < FD_CT; i++) {
+					const int ct = warp + FD_NW * i;
+					if (ct < CT) {
+						uint32_t va[4];
+						ldsm_x4_t(va, Kt + (16 * ks + (lane & 7) + 8 * (lane >> 4)) * DS + 16 * ct +
+						                  8 * ((lane >> 3) & 1));
+#pragma unroll
+						for (int nt = 0; nt < NQ; nt++)
+							mma16816(acc[i][nt], va, pb[ks][nt]);
+					}
+				}
+			}
+		}
+	}
+
+	// the output rows through shared memory (the tiles are free once every
+	// warp is done), then coalesced: final, or this block's partials
+	__syncthreads();
+	float *Os = (float *)(smem + (KT == KV_Q8_0 ? Y.t : 0));
+	const int OS = R + 4;
+#pragma unroll
+	for (int i = 0; i < FD_CT; i++) {
+		const int ct = warp + FD_NW * i;
+		if (ct < CT) {
+#pragma unroll
+			for (int nt = 0; nt < NQ; nt++) {
+				float *o = Os + (nt * 8 + 2 * c) * OS + 16 * ct + g;
+				o[0] = acc[i][nt][0];
+				o[OS] = acc[i][nt][1];
+				o[8] = acc[i][nt][2];
+				o[OS + 8] = acc[i][nt][3];
+			}
+		}
+	}
+	__syncthreads();
+	const bool final_out = n_eff == 1;
+	float *ml = a.work + fa_q_floats(1, G, D);
+	float *po = ml + ((size_t)gridDim.x * G * 2 + 3) / 4 * 4;
+	const int c4n = R / 4;
+	for (int i = threadIdx.x; i < G * c4n; i += NT) {
+		const int h = i / c4n, k = i % c4n;
+		float4 v = *(const float4 *)(Os + h * OS + 4 * k);
+		if (final_out) {
+			const float inv = __frcp_rn(l_s[h]);   // = 1.0f / l, without the division's slow path
+			v.x *= inv;
+			v.y *= inv;
+			v.z *= inv;
+			v.w *= inv;
+			*(float4 *)(a.out + (int64_t)h * R + 4 * k) = v;
+		} else {
+			*(float4 *)(po + ((size_t)sp * G + h) * R + 4 * k) = v;
+		}
+	}
+	if (!final_out)
+		for (int h = threadIdx.x; h < G; h += NT) {
+			ml[((size_t)sp * G + h) * 2] = m_s[h];
+			ml[((size_t)sp * G + h) * 2 + 1] = l_s[h];
+		}
+}
+
+// The decode kernel's merge: only the blocks that had rows (the count the
+// kernel derived from the same position); a block per head and FD_RCOLS
+// columns. Nothing to do when one block had them all.
+static __global__ void __launch_bounds__(FR_WARPS * WARP)
+fa_decode_reduce_kernel(const float *ml, const float *po, const int *pos, int G, int R, int n_grid, float *out)
+{
+	pdl_begin();
+	extern __shared__ float fr_sm[];
+	__shared__ float red[FR_WARPS];
+	int n_eff;
+	fd_chunk(pos[0] + 1, n_grid, &n_eff);
+	if (n_eff < 2)
+		return;
+	const int col0 = blockIdx.y * FD_RCOLS, ncol = min(FD_RCOLS, R - col0);
+	// [n_eff] split weights, then [FR_WARPS][ncol] partial sums
+	fa_merge_row<FR_WARPS>(ml, po, G, 1, G, R, n_eff, out, blockIdx.x, col0, ncol, fr_sm,
+	                       fr_sm + (n_eff + 3) / 4 * 4, red);
+}
+
+// the decode kernel exists for this shape and fits in this device's shared memory
+static bool fd_ok(int G, int R, int Dr, int KT)
+{
+	int dev = 0, optin = 0;
+	cudaGetDevice(&dev);
+	cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev);
+	return G <= 32 && R % 16 == 0 && R <= FA_MAX_R && (R + Dr) % 16 == 0 && R + Dr <= FA_MAX_R + 64 &&
+	       fd_smem_max(KT, (G + 7) / 8 * 8) <= (size_t)optin;
+}
+
+template <int G, int KT, bool FULL>
+static int fd_launch(const attn_args *a, size_t smem, cudaStream_t s, char *err, size_t errlen)
+{
+	static bool attr_set[64];
+	int dev = 0;
+	cudaGetDevice(&dev);
+	if (!attr_set[dev & 63]) {
+		if (CUDA_FAIL(cudaFuncSetAttribute(fa_decode_kernel<G, KT, FULL>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+		                                   (int)fd_smem_max(KT, (G + 7) / 8 * 8)), err, errlen))
+			return -1;
+		attr_set[dev & 63] = true;
+	}
+	launch_k(fa_decode_kernel<G, KT, FULL>, dim3((unsigned)a->n_split), dim3(FD_NW * WARP), smem, s, *a, *a->L);
+	return LAUNCH_FAIL(err, errlen) ? -1 : 0;
+}
+
+template <int G, int KT>
+static int fd_run(const attn_args *a, cudaStream_t s, char *err, size_t errlen)
+{
+	constexpr int GP = (G + 7) / 8 * 8;
+	const int D = a->R + a->Dr;
+	const fd_layout Y = fd_layout_of(KT, D, a->L->row_bytes, GP);
+	const bool full = a->R == FA_MAX_R && a->Dr == 64 && a->L->row_bytes == fd_full_row_bytes(KT);
+	if ((full ? fd_launch<G, KT, true>(a, Y.total, s, err, errlen) : fd_launch<G, KT, false>(a, Y.total, s, err, errlen)))
+		return -1;
+	if (a->n_split > 1) {
+		const float *ml = a->work + fa_q_floats(1, G, D);
+		const float *po = ml + ((size_t)a->n_split * G * 2 + 3) / 4 * 4;
+		const size_t sm = sizeof(float) * ((a->n_split + 3) / 4 * 4 + (size_t)FR_WARPS * FD_RCOLS);
+		launch_k(fa_decode_reduce_kernel, dim3((unsigned)G, (unsigned)ceil_div(a->R, FD_RCOLS)),
+		         dim3(FR_WARPS * WARP), sm, s, ml, po, a->pos, G, a->R, a->n_split, a->out);
+		if (LAUNCH_FAIL(err, errlen))
+			return -1;
+	}
+	return 0;
 }
 
 // ---- which instantiations exist
@@ -630,38 +1176,17 @@ static int fa_run(const attn_args *a, const kv_layout *L, cudaStream_t s, char *
 	int dev = 0;
 	cudaGetDevice(&dev);
 	if (!attr_set[dev & 63]) {
-		if (CUDA_FAIL(cudaFuncSetAttribute(fa_kernel<G, QT, KT, false>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+		if (CUDA_FAIL(cudaFuncSetAttribute(fa_kernel<G, QT, KT>, cudaFuncAttributeMaxDynamicSharedMemorySize,
 		                                   (int)(fa_smem_bytes(S::MP, FA_MAX_R + 64))), err, errlen))
 			return -1;
 		attr_set[dev & 63] = true;
 	}
 	launch_k(q_prep_kernel, dim3(a->n * G), dim3(256), 0, s, *a, *L, (__half *)a->work);
 	dim3 grid((unsigned)a->n_split, (unsigned)nq);
-	// the merge in the last block (decode only: one query token per block)
-	// needs its weights and partial sums to fit in the kernel's shared
-	// memory; otherwise the reduce kernel as usual
-	attn_args ka = *a;
-	if (ka.merge_cnt && (QT != 1 || a->n_split < 2 || nq > ka.n_merge_cnt ||
-	                     sizeof(float) * ((a->n_split + 3) / 4 * 4 + (size_t)S::NW * (a->R + 1) + 1) > smem))
-		ka.merge_cnt = NULL;
-	if constexpr (QT == 1) {
-		if (ka.merge_cnt) {
-			static bool attr_ml[64];
-			if (!attr_ml[dev & 63]) {
-				if (CUDA_FAIL(cudaFuncSetAttribute(fa_kernel<G, QT, KT, true>,
-				                                   cudaFuncAttributeMaxDynamicSharedMemorySize,
-				                                   (int)(fa_smem_bytes(S::MP, FA_MAX_R + 64))), err, errlen))
-					return -1;
-				attr_ml[dev & 63] = true;
-			}
-			launch_k(fa_kernel<G, QT, KT, true>, dim3(grid), dim3(S::NT), smem, s, ka, *L, nq);
-		}
-	}
-	if (!ka.merge_cnt)
-		launch_k(fa_kernel<G, QT, KT, false>, dim3(grid), dim3(S::NT), smem, s, ka, *L, nq);
+	launch_k(fa_kernel<G, QT, KT>, dim3(grid), dim3(S::NT), smem, s, *a, *L, nq);
 	if (LAUNCH_FAIL(err, errlen))
 		return -1;
-	if (a->n_split > 1 && !ka.merge_cnt) {
+	if (a->n_split > 1) {
 		const float *ml = a->work + fa_q_floats(a->n, G, D);
 		const float *po = ml + ((size_t)nq * a->n_split * S::M * 2 + 3) / 4 * 4;
 		const size_t sm = sizeof(float) * ((a->n_split + 3) / 4 * 4 + (size_t)FR_WARPS * a->R);
@@ -676,6 +1201,15 @@ static int fa_run(const attn_args *a, const kv_layout *L, cudaStream_t s, char *
 template <int G, int QT>
 static int fa_run_kt(const attn_args *a, cudaStream_t s, char *err, size_t errlen)
 {
+	if constexpr (QT == 1 && G <= 32) {
+		if (a->n == 1 && !a->decode_legacy && a->L->type != KV_F32 && fd_ok(G, a->R, a->Dr, a->L->type)) {
+			switch (a->L->type) {
+			case KV_F16: return fd_run<G, KV_F16>(a, s, err, errlen);
+			case KV_BF16: return fd_run<G, KV_BF16>(a, s, err, errlen);
+			case KV_Q8_0: return fd_run<G, KV_Q8_0>(a, s, err, errlen);
+			}
+		}
+	}
 	switch (a->L->type) {
 	case KV_F16: return fa_run<G, QT, KV_F16>(a, a->L, s, err, errlen);
 	case KV_BF16: return fa_run<G, QT, KV_BF16>(a, a->L, s, err, errlen);

@@ -33,15 +33,43 @@ struct gemv_args {
 	bool sum;
 	const float *scale;        // sum mode weights (device), or NULL for 1
 	bool accumulate;           // y += result
+	bool no_fast;              // never the fast decode kernel (gemv_fast.cu): tests of the
+	                           // general one, and glm_cuda_options.fast_gemv = false
 	bool legacy;               // the first kernel (4-byte loads, no staging): the default,
 	                           // the staged one measured slower (docs/PERF.md)
 	int nrows_x;               // rows of the extra matrix when they differ (0: nrows; not in sum mode)
 	int rows_per_warp;         // 2 or 4: the multi-row kernel (f32 activations, not sum with
 	                           // GLU); 0 or 1: the kernels above
-	const float *norm_w;       // multi-row kernel only: x is RMS-normalised with these weights
-	float norm_eps;            // first (x_inst 0: all instances share the token's input)
+	const float *norm_w;       // x is RMS-normalised with these weights first (x_inst 0: all
+	float norm_eps;            // instances share the token's input), inside the fast or the
+	                           // multi-row kernel; any other kernel gets it normalised into
+	float *norm_tmp;           // norm_tmp (n_tok × x_tok floats) by a separate launch
 };
 int gemv_launch(const gemv_args *a, cudaStream_t s, char *err, size_t errlen);
+// the fast decode kernel (gemv_fast.cu) when it serves this shape: 1 launched,
+// 0 not applicable (the caller launches the general kernel)
+int gemv_fast_launch(const gemv_args *a, cudaStream_t s);
+bool gemv_fast_ok(const gemv_args *a);
+
+// The matrix of instance (t, j) and its up half (GLU), at row `row`.
+static __device__ __forceinline__ void inst_rows(const gemv_args &a, int t, int j, int row, const uint8_t **w,
+                                                 const uint8_t **wu)
+{
+	*wu = NULL;
+	if (j < a.n_sel) {
+		const int slab = a.ids ? a.ids[t * a.n_sel + j] : j;
+		*w = a.w + (size_t)slab * a.nb2;
+		if (a.w_up)
+			*wu = a.w_up + (size_t)slab * a.nb2_up;
+	} else {
+		*w = a.w_x;
+		*wu = a.w_x_up;
+	}
+	*w += (size_t)row * a.nb1;
+	if (*wu)
+		*wu += (size_t)row * a.nb1;
+}
+
 // true when the int8-activation path exists for this type and layout
 bool gemv_q8_ok(const gemv_args *a);
 // x[0..n) (n a multiple of 32) to int8 blocks: d = amax/127 per 32 values
@@ -100,13 +128,14 @@ struct attn_args {
 	float *out;
 	float *work;               // scratch (attn_work_bytes)
 	size_t work_bytes;
-	int n_split;               // KV splits per query block (fused path)
+	int n_split;               // KV splits per query block (fused path; decode: the grid,
+	                           // of which the kernel uses what the context needs)
 	bool q8_wide;              // fused path, q8_0 cache: rows read by whole blocks
-	                           // with 16-byte loads (glm_cuda_options.q8_wide)
-	unsigned *merge_cnt;       // fused path: n_merge_cnt zeroed counters, one per query
-	int n_merge_cnt;           // block: the split merge done by each query block's last
-	                           // block (glm_cuda_options.attn_merge_last); NULL: the
-	                           // reduce kernel. Left zeroed after every launch.
+	                           // with 16-byte loads (glm_cuda_options.q8_wide; the
+	                           // general kernel only: the decode kernel copies raw tiles)
+	bool decode_legacy;        // fused path, one query token: the general kernel (q_prep,
+	                           // 32-row tiles, reduce over every split) instead of the
+	                           // decode kernel (glm_cuda_options.attn_decode_legacy)
 };
 size_t attn_work_bytes_fused(int G, int R, int n, int n_split);
 size_t attn_work_bytes_plain(int G, int n, int64_t n_ctx);

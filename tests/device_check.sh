@@ -16,18 +16,23 @@
 # time-boxed and skipped once the call's budget (DC_BUDGET s, 300; plus ~1 min
 # for the machine's start) is spent.
 # Options under test: add a line to OPTIONS below (name and bench flags).
+# DC_DIR (.dev/dc) and DC_BUILD (.dev/build-cuda), relative to the checkout,
+# let two people pack different builds. DC_ROWS="name:bench args;name:args"
+# replaces the bench sets below (and skips the ncu profile and idle sleep,
+# unless DC_NCU=1): a short call for one question.
 set -u
 OPTIONS=(
 	"router:--router-fused"
-	"merge:--attn-merge-last"
-	"both:--router-fused --attn-merge-last"
+	"attn-legacy:--attn-decode-legacy"
+	"general-gemv:--no-fast-gemv"
+	"fold-norm:--fold-norm"
 )
 REPO=$(cd "$(dirname "$0")/.." && pwd)
-DC=$REPO/.dev/dc
+DC=$REPO/${DC_DIR:-.dev/dc}
 
 pack() {
 	set -e
-	local B=$REPO/.dev/build-cuda shared=${GLMCHAT_SHARED:-$REPO/../shared}
+	local B=$REPO/${DC_BUILD:-.dev/build-cuda} shared=${GLMCHAT_SHARED:-$REPO/../shared}
 	mkdir -p "$B"
 	if [ ! -f "$B/Makefile" ]; then
 		(cd "$REPO" && ./autogen.sh >/dev/null)
@@ -91,6 +96,14 @@ run() {
 	# each option under test against the default, same rows, back to back
 	# (first: what a session most needs to know); rows are printed as they
 	# finish, so a time-out keeps the rows before it
+	if [ -n "${DC_ROWS:-}" ]; then
+		local rows row args
+		IFS=';' read -ra rows <<< "$DC_ROWS"
+		for row in "${rows[@]}"; do
+			IFS=' ' read -ra args <<< "${row#*:}"
+			BN 90 "${row%%:*}" "${args[@]}"
+		done
+	else
 	BN 25 ref -p 0 -n 128 -d 0,8192 --fa on --ctk f16 -r 2
 	for o in "${OPTIONS[@]}"; do
 		BN 25 "${o%%:*}" -p 0 -n 128 -d 0,8192 --fa on --ctk f16 -r 2 ${o#*:}
@@ -100,7 +113,19 @@ run() {
 	BN 60 default-f16 -p 512,2048 -n 128 -d 0,8192,32768 --fa on --ctk f16 -r 1
 	BN 60 default-q8_0 -p 512,2048 -n 128 -d 0,8192,32768 --fa on --ctk q8_0 -r 1
 	BN 30 fa-off -p 512 -n 128 -d 0,8192 --fa off --ctk f16 -r 1
-	if [ "$(left)" -gt 20 ]; then
+	fi
+	# per-kernel GPU time of one decode step at depth 0 (ncu serialises the
+	# kernels: the sum against the graph's step time is the launch overhead)
+	if [ "$(left)" -gt 60 ] && command -v ncu >/dev/null && { [ -z "${DC_ROWS:-}" ] || [ "${DC_NCU:-0}" = 1 ]; }; then
+		el "ncu: one decode step, per kernel"
+		timeout $(( $(left) - 20 )) ncu --clock-control none --cache-control none --csv --page raw \
+			--metrics gpu__time_duration.sum,dram__bytes_read.sum,launch__grid_size,launch__registers_per_thread,sm__warps_active.avg.pct_of_peak_sustained_active \
+			$B/glmchat-cuda-bench -m /tmp/full.gguf -b 2048 -p 0 -n 1 -d 0 -r 1 --no-graph ${DC_NCU_FLAGS:-} \
+			> $OUT/ncu.csv 2> $OUT/ncu.err
+		python3 "$REPO/tests/ncu_summary.py" $OUT/ncu.csv 3 > $OUT/ncu-summary.txt 2>&1
+		head -30 $OUT/ncu-summary.txt | tee -a $S
+	fi
+	if [ "$(left)" -gt 20 ] && [ -z "${DC_ROWS:-}" ]; then
 		el "idle sleep"
 		timeout 40 $B/glmchat-cuda-sleep /tmp/full.gguf 32768 > $OUT/sleep.log 2>&1
 		echo "rc=$?" >> $OUT/sleep.log

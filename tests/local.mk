@@ -10,7 +10,7 @@ EXTRA_DIST += build-aux/tap-driver.sh
 # helpers shared by the test programs (header-only) and sourced by the scripts
 EXTRA_DIST += tests/testutil.h tests/lib.sh
 # the one-call GPU machine script (docs/HACKING.md), not part of make check
-EXTRA_DIST += tests/device_check.sh
+EXTRA_DIST += tests/device_check.sh tests/ncu_summary.py
 
 # the chat screen's pure parts (issue 6)
 check_PROGRAMS += tests/test_wrap tests/test_statusbar tests/test_slash

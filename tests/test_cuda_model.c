@@ -237,9 +237,10 @@ static double worst_vs_cpu(struct glm_backend *b, const struct glm_model *m, con
 /* The next make() uses other decode kernels than the defaults (one row
  * per warp with programmatic dependent launch): 1 step 5's (no PDL), 2 the
  * multi-row GEMV with its folded RMSNorms, without PDL, 3 the same with PDL,
- * 4 the defaults plus the fused router and the split merge in the
- * attention's last block (options; their counters must survive graph
- * replays). */
+ * 4 the defaults plus the fused router (its counters must survive graph
+ * replays) and the general attention kernel for decode (options), 5 the
+ * RMSNorms folded into the fast GEMVs (option), 6 the general GEMV kernel
+ * instead of the fast one (option). */
 static int make_old_kernels;
 
 static struct glm_backend *make(const struct glm_model *m, enum glm_kv_type kv, bool fa, int gemm_min, bool graph,
@@ -252,7 +253,13 @@ static struct glm_backend *make(const struct glm_model *m, enum glm_kv_type kv, 
 	if (make_old_kernels) {
 		o.gemv_rows = make_old_kernels == 1 || make_old_kernels == 4 ? 1 : 4;
 		o.pdl = make_old_kernels >= 3;
-		o.router_fused = o.attn_merge_last = make_old_kernels == 4;
+		o.router_fused = o.attn_decode_legacy = make_old_kernels == 4;
+		if (make_old_kernels >= 5) {
+			o.gemv_rows = 1;
+			o.pdl = true;
+			o.fold_norm = make_old_kernels == 5;
+			o.fast_gemv = make_old_kernels == 5;
+		}
 		make_old_kernels = 0;
 	}
 	o.gemm_min_batch = gemm_min;
@@ -275,7 +282,7 @@ static void check_model(const char *dir, const char *name)
 	struct glm_model *m = NULL;
 	snprintf(path, sizeof path, "%s/%s.gguf", dir, name);
 	if (load_golden(dir, name, &g) || glm_model_load(path, &m, err, sizeof err)) {
-		skip(18, "%s: fixture unreadable (%s)", name, m ? "golden" : err);
+		skip(20, "%s: fixture unreadable (%s)", name, m ? "golden" : err);
 		free_golden(&g);
 		return;
 	}
@@ -294,7 +301,9 @@ static void check_model(const char *dir, const char *name)
 		{GLM_KV_F16, true, BIG, true, true, true, 5e-3, false, "f16 cache, decode graph, without PDL (step 5)", 1},
 		{GLM_KV_F16, true, BIG, true, true, true, 5e-3, false, "f16 cache, decode graph, 4 rows/warp, no PDL (option)", 2},
 		{GLM_KV_F16, true, BIG, true, true, true, 5e-3, false, "f16 cache, decode graph, 4 rows/warp with PDL (option)", 3},
-		{GLM_KV_F16, true, BIG, true, true, true, 5e-3, false, "f16 cache, decode graph, fused router, in-kernel merge", 4},
+		{GLM_KV_F16, true, BIG, true, true, true, 5e-3, false, "f16 cache, decode graph, fused router, general attention kernel", 4},
+		{GLM_KV_F16, true, BIG, true, true, true, 5e-3, false, "f16 cache, decode graph, RMSNorms folded into the GEMVs (option)", 5},
+		{GLM_KV_F16, true, BIG, true, true, true, 5e-3, false, "f16 cache, decode graph, general GEMV kernel (option)", 6},
 		{GLM_KV_F16, true, BIG, true, true, false, 1e-1, false, "f16 cache, decode with int8 activations (option)", 0},
 		{GLM_KV_F16, false, BIG, true, true, true, 5e-3, false, "f16 cache, plain attention (fa off), decode", 0},
 		{GLM_KV_BF16, true, BIG, true, true, true, 5e-3, true, "bf16 cache, fused attention, decode, vs CPU bf16", 0},
@@ -381,7 +390,7 @@ int main(void)
 		snprintf(p, sizeof p, "%s/%s.gguf", dir, mla[i]);
 		FILE *f = fopen(p, "rb");
 		if (!f) {
-			skip(18, "%s not found under $GLMCHAT_SHARED", mla[i]);
+			skip(20, "%s not found under $GLMCHAT_SHARED", mla[i]);
 			continue;
 		}
 		fclose(f);

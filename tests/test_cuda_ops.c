@@ -218,9 +218,12 @@ static const enum ggml_type all_types[] = {
 /* Rows per warp of the GEMV kernel under test: 1 the first kernel, 2 or 4
  * the multi-row one (glm_cuda_options.gemv_rows); named in each test line. */
 static int gemv_rows = 1;
+/* true: the general one-row kernel even where the fast decode kernel
+ * (cuda/gemv_fast.cu, Q4_K/Q5_K/Q6_K/Q8_0) would take the shape */
+static bool no_fast = false;
 static const char *rows_label(void)
 {
-	return gemv_rows == 4 ? " [4 rows/warp]" : gemv_rows == 2 ? " [2 rows/warp]" : "";
+	return gemv_rows == 4 ? " [4 rows/warp]" : gemv_rows == 2 ? " [2 rows/warp]" : no_fast ? " [general kernel]" : "";
 }
 
 /* Three tokens through one matrix, input RMS-normalised on the way. */
@@ -273,6 +276,7 @@ static void test_gemv_rows(enum ggml_type t, bool q8, int rows, int cols, bool s
 	g.q8 = q8;
 	g.staged = staged;
 	g.rows_per_warp = gemv_rows;
+	g.no_fast = no_fast;
 	int rc = glm_cuda_test_gemv(&g, err, sizeof err);
 	double e = rc ? INFINITY : rel_err(y, ref, n * rows);
 	ok(e <= (q8 ? 2e-2 : 1e-5), "gemv %s%s%s%s: 3 tokens × %d×%d after RMSNorm: rel err %.2e", ggml_type_name(t),
@@ -289,16 +293,17 @@ static void test_gemv_plain(enum ggml_type t, bool q8)
 
 /* The MoE shape: 2 tokens × (3 chosen experts of 6 + a shared one), GLU
  * (silu(gate)·up), then the down projection as a weighted sum added to y. */
-static void test_gemv_moe(enum ggml_type t, bool q8)
+static void test_gemv_moe_dims(enum ggml_type t, bool q8, int D, int Fd_all)
 {
-	const int E = 6, K = 3, n = 2, D = 512, Fe = 64, P = K + 1;
+	const int E = 6, K = 3, n = 2, Fe = 64, P = K + 1;
 	const int ids[] = {4, 1, 5, 0, 3, 4};
 	const float sc[] = {0.7f, 0.2f, 0.9f, 1.1f, 0.3f, 0.4f};
 	size_t nb1, nb1d, tmp;
 	uint8_t *g = random_matrix(t, E * Fe, D, &nb1), *u = random_matrix(t, E * Fe, D, &tmp);
 	uint8_t *gs = random_matrix(t, Fe, D, &tmp), *us = random_matrix(t, Fe, D, &tmp);
 	const bool k32 = ggml_type_traits_get(t)->block_elems == 256;
-	const int Fd = k32 ? 256 : Fe;          /* down rows hold Fe values: K-quants need 256 */
+	/* down rows hold Fe values (K-quants need 256), or Fd_all with zeros past Fe */
+	const int Fd = Fd_all ? Fd_all : k32 ? 256 : Fe;
 	uint8_t *dn = random_matrix(t, E * D, Fd, &nb1d), *dns = random_matrix(t, D, Fd, &tmp);
 	double *G = ref_dequant(t, g, nb1, E * Fe, D), *U = ref_dequant(t, u, nb1, E * Fe, D);
 	double *GS = ref_dequant(t, gs, nb1, Fe, D), *US = ref_dequant(t, us, nb1, Fe, D);
@@ -346,10 +351,11 @@ static void test_gemv_moe(enum ggml_type t, bool q8)
 	m.y_inst = Fd;
 	m.q8 = q8;
 	m.rows_per_warp = gemv_rows;
+	m.no_fast = no_fast;
 	int rc = glm_cuda_test_gemv(&m, err, sizeof err);
 	double e = rc ? INFINITY : rel_err(act, ract, n * P * Fd);
-	ok(e <= (q8 ? 2e-2 : 1e-5), "gemv %s%s%s: expert gate/up GLU, 2 tokens × (3 chosen + shared): rel err %.2e",
-	   ggml_type_name(t), q8 ? " int8 activations" : "", rows_label(), e);
+	ok(e <= (q8 ? 2e-2 : 1e-5), "gemv %s%s%s: expert gate/up GLU, 2 tokens × (3 chosen + shared) × %d: rel err %.2e",
+	   ggml_type_name(t), q8 ? " int8 activations" : "", rows_label(), D, e);
 	if (rc)
 		diag("%s", err);
 	/* down as a weighted sum, from the reference activations (zero past Fe) */
@@ -389,15 +395,24 @@ static void test_gemv_moe(enum ggml_type t, bool q8)
 	dd.scale = sc;
 	dd.q8 = q8;
 	dd.rows_per_warp = gemv_rows;
+	dd.no_fast = no_fast;
 	rc = glm_cuda_test_gemv(&dd, err, sizeof err);
 	e = rc ? INFINITY : rel_err(y, ry, n * D);
-	ok(e <= (q8 ? 2e-2 : 1e-5), "gemv %s%s%s: weighted expert down sum added to the stream: rel err %.2e",
-	   ggml_type_name(t), q8 ? " int8 activations" : "", rows_label(), e);
+	/* int8 activations: the inputs are silu(a)·b products, heavy-tailed, so
+	 * 8-bit blocks of 32 lose more than on the Gaussian inputs above (2.6e-2
+	 * seen for Q4_1); the off-by-default int8 path, not the exact one */
+	ok(e <= (q8 ? 4e-2 : 1e-5), "gemv %s%s%s: weighted expert down sum (%d wide) added to the stream: rel err %.2e",
+	   ggml_type_name(t), q8 ? " int8 activations" : "", rows_label(), Fd, e);
 	if (rc)
 		diag("%s", err);
 	free(g); free(u); free(gs); free(us); free(dn); free(dns);
 	free(G); free(U); free(GS); free(US); free(DN); free(DNS);
 	free(x); free(act); free(y); free(y0); free(ract); free(ry);
+}
+
+static void test_gemv_moe(enum ggml_type t, bool q8)
+{
+	test_gemv_moe_dims(t, q8, 512, 0);
 }
 
 /* Per-head batched product (q_abs = W_kb[h]^T q_nope[h]): instances = heads,
@@ -436,6 +451,7 @@ static void test_gemv_heads(enum ggml_type t, bool q8)
 	g.y_inst = rows;
 	g.q8 = q8;
 	g.rows_per_warp = gemv_rows;
+	g.no_fast = no_fast;
 	int rc = glm_cuda_test_gemv(&g, err, sizeof err);
 	double e = rc ? INFINITY : rel_err(y, ref, H * rows);
 	ok(e <= (q8 ? 2e-2 : 1e-5), "gemv %s%s%s: per-head slabs with strided inputs: rel err %.2e", ggml_type_name(t),
@@ -484,6 +500,7 @@ static void test_gemv_extra(enum ggml_type t)
 	g.y_tok = gap + r1;
 	g.y_inst = gap;
 	g.rows_per_warp = gemv_rows;
+	g.no_fast = no_fast;
 	int rc = glm_cuda_test_gemv(&g, err, sizeof err);
 	double e = rc ? INFINITY : rel_err(y, ref, gap + r1);
 	ok(e <= 1e-5, "gemv %s%s: two matrices of 70 and 45 rows on one input (q_a + kv_a): rel err %.2e",
@@ -668,72 +685,63 @@ static void test_attention(void)
 	attn_case(4, 64, 16, 0, 45, 9, false, 1, true);
 }
 
-/* The split merge in the fused kernel's last block (option
- * attn_merge_last) against the default reduce kernel, same inputs, same
- * splits; the wrapper also launches it twice on the same counters and fails
- * when they are not left at zero (a CUDA graph replays them). */
-static void attn_merge_case(int G, int R, int Dr, int kv, int n_rows, int n, int n_split)
+/* The decode kernel (one query token, G <= 32): the blocks that get rows
+ * are derived from the position (whole 64-row tiles, at least one each), so
+ * the cases pick contexts around tile and split boundaries for the grid of
+ * an H200 (132 blocks) and for small grids (several tiles per block, both
+ * buffers in turn); then the general kernel (option attn_decode_legacy) on
+ * the same shapes. Each against the CPU reference on the stored cache. */
+static void test_attn_decode(void)
 {
-	const int Dk = 192 + Dr, D = R + Dr;
-	const int64_t pos = n_rows - n;
-	float *ckv = malloc(sizeof(float) * n_rows * D), *nw = malloc(sizeof(float) * R);
-	float *qabs = malloc(sizeof(float) * n * G * R), *q = malloc(sizeof(float) * n * G * Dk);
-	float *o0 = malloc(sizeof(float) * n * G * R), *o1 = malloc(sizeof(float) * n * G * R);
-	for (int i = 0; i < n_rows * D; i++)
-		ckv[i] = rndf() * 2;
-	for (int i = 0; i < R; i++)
-		nw[i] = 0.5f + 0.5f * (rndf() + 1);
-	for (int i = 0; i < n * G * R; i++)
-		qabs[i] = rndf() * 2;
-	for (int i = 0; i < n * G * Dk; i++)
-		q[i] = rndf() * 2;
-	const float sc = (float)(1.0 / sqrt((double)Dk));
-	int rc = glm_cuda_test_attention(G, R, Dr, Dk, kv, ckv, nw, 1e-6f, n_rows, n, pos, qabs, q, 1e6f, sc, true,
-	                                 n_split, o0, NULL, err, sizeof err);
-	if (!rc) {
-		glm_cuda_test_set_attn_merge_last(true);
-		rc = glm_cuda_test_attention(G, R, Dr, Dk, kv, ckv, nw, 1e-6f, n_rows, n, pos, qabs, q, 1e6f, sc, true,
-		                             n_split, o1, NULL, err, sizeof err);
-		glm_cuda_test_set_attn_merge_last(false);
+	static const struct {
+		int G, kv, ctx, splits;
+	} c[] = {
+		{20, 1, 1, 132},     /* one row: one block, the output written by it */
+		{20, 1, 64, 132},    /* exactly one tile */
+		{20, 1, 65, 132},    /* two blocks, the second with one row */
+		{20, 3, 65, 132},
+		{20, 2, 65, 132},
+		{20, 1, 129, 132},   /* three blocks */
+		{20, 1, 1000, 1},    /* one block, 16 tiles, the last partial */
+		{20, 3, 1000, 1},
+		{20, 2, 1000, 1},
+		{20, 1, 5000, 7},    /* 12 tiles per block */
+		{20, 3, 5000, 7},
+		{20, 1, 8500, 132},  /* two tiles per block, 67 blocks */
+		{20, 3, 8500, 132},
+		{20, 2, 8500, 132},
+		{20, 1, 20000, 400}, /* more blocks with rows (313) than the merge has threads */
+		{20, 3, 20000, 400},
+		{16, 1, 2100, 132},
+		{16, 3, 300, 132},
+		{32, 1, 2100, 132},  /* four head tiles */
+		{32, 3, 2100, 7},
+		{8, 1, 777, 5},
+		{1, 3, 777, 132},
+	};
+	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+		if (!glm_cuda_test_fused_supported(c[i].G, 512, 64, 1)) {
+			skip(1, "no fused kernel for %d heads on this device", c[i].G);
+			continue;
+		}
+		attn_case(c[i].G, 512, 64, c[i].kv, c[i].ctx, 1, true, c[i].splits, false);
 	}
-	double num = 0, den = 0;
-	for (int i = 0; i < n * G * R && !rc; i++) {
-		num += (o1[i] - o0[i]) * (double)(o1[i] - o0[i]);
-		den += (double)o0[i] * o0[i];
+	/* the tiny fixture shape (latent 64: half the warps hold no columns) */
+	if (glm_cuda_test_fused_supported(4, 64, 16, 1)) {
+		attn_case(4, 64, 16, 1, 300, 1, true, 3, false);
+		attn_case(4, 64, 16, 3, 300, 1, true, 132, false);
+		attn_case(4, 64, 16, 2, 45, 1, true, 1, false);
 	}
-	/* same partials, merged in another order at most: f32 rounding only */
-	ok(!rc && den > 0 && num / den < 1e-12,
-	   "attention split merge in the last block = reduce kernel: G=%d %s ctx %d n %d, %d splits (nmse %.1e)", G,
-	   kv_names[kv], n_rows, n, n_split, den > 0 ? num / den : 0.0);
-	if (rc)
-		diag("%s", err);
-	free(ckv);
-	free(nw);
-	free(qabs);
-	free(q);
-	free(o0);
-	free(o1);
-}
-
-static void test_attn_merge_last(void)
-{
-	if (!glm_cuda_test_fused_supported(20, 512, 64, 1)) {
-		skip(1, "no fused kernel for 20 heads on this device");
-		return;
+	/* the general kernel for decode (option), as before step 7 */
+	glm_cuda_test_set_attn_decode_legacy(true);
+	if (glm_cuda_test_fused_supported(20, 512, 64, 1)) {
+		attn_case(20, 512, 64, 1, 2100, 1, true, 264, false);
+		attn_case(20, 512, 64, 3, 2100, 1, true, 7, false);
+		attn_case(20, 512, 64, 2, 300, 1, true, 264, false);
 	}
-	attn_merge_case(20, 512, 64, 1, 2100, 1, 7);
-	attn_merge_case(20, 512, 64, 3, 300, 1, 7);
-	/* the decode default of an H200 (two splits per SM): most splits get
-	 * no rows and only count themselves */
-	attn_merge_case(20, 512, 64, 1, 2100, 1, 264);
-	attn_merge_case(20, 512, 64, 2, 4000, 1, 264);
-	if (glm_cuda_test_fused_supported(16, 512, 64, 1))
-		attn_merge_case(16, 512, 64, 1, 2100, 1, 33);
-	/* a batch: the option is decode-only (one query token per block), so
-	 * the reduce kernel must still merge, and the counters stay zero */
-	attn_merge_case(20, 512, 64, 1, 300, 33, 2);
 	if (glm_cuda_test_fused_supported(4, 64, 16, 1))
-		attn_merge_case(4, 64, 16, 3, 45, 1, 2);
+		attn_case(4, 64, 16, 3, 45, 1, true, 2, false);
+	glm_cuda_test_set_attn_decode_legacy(false);
 }
 
 /* ---------------------------------------------------------------- routing */
@@ -868,10 +876,21 @@ int main(void)
 		}
 		gemv_rows = 1;
 		test_gemv_extra(all_types[i]);
+		/* GLM-4.7-Flash's expert shapes (2048 in, 1536-wide down rows):
+		 * the fast kernel's chunking with several warps per row */
+		test_gemv_moe_dims(all_types[i], false, 2048, 1536);
+		/* the general kernel where the fast one would serve */
+		no_fast = true;
+		test_gemv_plain(all_types[i], false);
+		test_gemv_moe(all_types[i], false);
+		test_gemv_heads(all_types[i], false);
+		test_gemv_rows(all_types[i], false, 19, 5120, false);
+		test_gemv_extra(all_types[i]);
+		no_fast = false;
 		test_gemm(all_types[i]);
 	}
 	test_attention();
-	test_attn_merge_last();
+	test_attn_decode();
 	test_topk();
 	test_router_fused(2);
 	test_router_fused(1);
