@@ -42,6 +42,8 @@ static inline __host__ __device__ int64_t ceil_div(int64_t a, int64_t b) { retur
 // start launching. Without the attribute, or before sm_90, both are no-ops.
 // The switch is process-wide, set by each forward call from its backend.
 extern bool glm_cuda_pdl_on;
+// multiprocessors of the current device (cached per device; device.cu)
+int cuda_sm_count(void);
 static __device__ __forceinline__ void pdl_begin(void)
 {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900

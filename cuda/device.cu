@@ -1,6 +1,8 @@
-// Device discovery: how many CUDA devices this process can use.
+// Device discovery: how many CUDA devices this process can use, and how
+// many multiprocessors the current one has (kernels size their grids by it).
 #include <cuda_runtime.h>
 #include "cuda/cuda_backend.h"
+#include "cuda/common.cuh"
 
 // common.cuh: programmatic dependent launch for the kernels that support it
 bool glm_cuda_pdl_on = false;
@@ -15,4 +17,17 @@ extern "C" int glm_cuda_device_count(void)
 		return 0;
 	}
 	return n;
+}
+
+int cuda_sm_count(void)
+{
+	static int n[64];
+	int dev = 0;
+	cudaGetDevice(&dev);
+	if (!n[dev & 63]) {
+		int v = 0;
+		cudaDeviceGetAttribute(&v, cudaDevAttrMultiProcessorCount, dev);
+		n[dev & 63] = v > 0 ? v : 1;
+	}
+	return n[dev & 63];
 }

@@ -482,19 +482,6 @@ static __global__ void __launch_bounds__(GEMV_WARPS * WARP) gemv_staged_kernel(g
 	}
 }
 
-static int sm_count(void)
-{
-	static int n[64];
-	int dev = 0;
-	cudaGetDevice(&dev);
-	if (!n[dev & 63]) {
-		int v = 0;
-		cudaDeviceGetAttribute(&v, cudaDevAttrMultiProcessorCount, dev);
-		n[dev & 63] = v > 0 ? v : 1;
-	}
-	return n[dev & 63];
-}
-
 struct gemv_launcher {
 	template <int T> static void run(const gemv_args *a, int rpb, dim3 grid, cudaStream_t s)
 	{
@@ -532,7 +519,7 @@ struct gemv_launcher {
 		while (maxw < GEMV_WARPS && maxw * 2 * WARP <= pieces)
 			maxw *= 2;
 		int rpb = GEMV_WARPS;
-		while (rpb > GEMV_WARPS / maxw && ceil_div(ng, rpb) * ny < 4 * sm_count())
+		while (rpb > GEMV_WARPS / maxw && ceil_div(ng, rpb) * ny < 4 * cuda_sm_count())
 			rpb /= 2;
 		dim3 grid((unsigned)ceil_div(ng, rpb), ny);
 		if (R == 4)
@@ -597,7 +584,7 @@ int gemv_launch(const gemv_args *a, cudaStream_t s, char *err, size_t errlen)
 	const int nr = a->nrows_x > a->nrows ? a->nrows_x : a->nrows;
 	// fewer rows per block (more warps per row) until the grid fills the GPU
 	int rpb = GEMV_WARPS;
-	while (rpb > 1 && ceil_div(nr, rpb) * ny < 4 * sm_count())
+	while (rpb > 1 && ceil_div(nr, rpb) * ny < 4 * cuda_sm_count())
 		rpb /= 2;
 	dim3 grid((unsigned)ceil_div(nr, rpb), (unsigned)ny);
 	switch (a->type) {

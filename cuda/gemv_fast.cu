@@ -11,12 +11,17 @@
 //   first is used; a row is split over wpr warps that add their parts in
 //   shared memory in a fixed order (results are the same on every run);
 // - a K-quant block's header (d, dmin, 12 scale bytes) is one 16-byte load
-//   that all lanes of the block share;
+//   that all lanes of the block share, and a lane's piece is 16 values, so
+//   one scale decode serves 16 values;
 // - quants become floats by the exponent trick (2^23 + q is exact, so one
 //   byte permute and one subtraction) and the block and sub-block scales
 //   multiply a run's dot product once, not every value;
 // - in sum mode (the weighted down projection) the warps of a row take
-//   different experts, so the chosen experts are read in parallel.
+//   different experts, so the chosen experts are read in parallel;
+// - rows of 48 pieces (k_b's 192 columns of Q8_0, q_b's 768 of Q4_K) take
+//   a half-warp each.
+// Measured on the H200 (docs/PERF.md step 7): expert gate/up 34 -> 17.7 µs,
+// down 19 -> 13.8, decode 162 -> 243 tok/s with the attention of step 7b.
 // The sums are the reference's up to rounding order (tests: rel err 1e-5).
 #include "cuda/quant_dev.cuh"
 #include "cuda/ops.cuh"
@@ -24,7 +29,10 @@
 #define FAST_MAX_WARPS 16   // warps of one row (sum mode: experts × chunks)
 #define FAST_WARPS 8        // warps per block when a row needs fewer
 
-// Weight loads as volatile asm, so that ptxas keeps them in program order.
+// Weight loads as coherent ld.global in asm: ptxas may re-issue a
+// non-coherent (ld.global.nc / __ldg) load next to its use to save
+// registers, which it did, and then few bytes were in flight; a coherent
+// load before a __syncwarp() cannot be moved past it.
 static __device__ __forceinline__ uint4 wld16(const uint8_t *p)
 {
 	uint4 v;
@@ -58,7 +66,7 @@ static __device__ __forceinline__ float bytef(uint32_t w, float off)
 	return __int_as_float(__byte_perm(w, 0x4B000000u, 0x7540u | E)) - off;
 }
 
-// Σ of 4 quants (bytes of v, minus off) times the 4 values of x; sx += Σ x
+// Σ of 4 quants (bytes of v, minus off) times the 4 values of x
 static __device__ __forceinline__ float dot4(uint32_t v, const float4 &x, float off)
 {
 	float s = bytef<0>(v, off) * x.x;
@@ -390,19 +398,6 @@ static void launch_u(int U, int lpr, const gemv_args *a, dim3 grid, dim3 block, 
 	}
 }
 
-static int sm_count_fast(void)
-{
-	static int n[64];
-	int dev = 0;
-	cudaGetDevice(&dev);
-	if (!n[dev & 63]) {
-		int v = 0;
-		cudaDeviceGetAttribute(&v, cudaDevAttrMultiProcessorCount, dev);
-		n[dev & 63] = v > 0 ? v : 1;
-	}
-	return n[dev & 63];
-}
-
 // How the fast kernel would take a: lanes per row, pieces per lane, warps
 // per row and rows per block; false when it cannot.
 struct fast_plan {
@@ -430,7 +425,7 @@ static bool fast_plan_for(const gemv_args *a, fast_plan *P)
 	// the most pieces per lane (loads in flight) that still gives the GPU
 	// ~32 warps per multiprocessor
 	static const int cand[6] = {8, 5, 4, 3, 2, 1};
-	const int64_t want = (int64_t)32 * sm_count_fast();
+	const int64_t want = (int64_t)32 * cuda_sm_count();
 	int U = 0;
 	for (int i = 0; i < 6; i++) {
 		const int u = cand[i];
