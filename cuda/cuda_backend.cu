@@ -20,9 +20,10 @@ extern "C" void glm_cuda_options_default(struct glm_cuda_options *o)
 	o->exact = true;      /* int8 activations measured no faster yet, and 5-10x the error */
 	o->gemv_rows = 1;     /* the multi-row kernel measured slower (docs/PERF.md step 6) */
 	o->pdl = true;        /* +3.4% on the H200 */
-	o->fast_gemv = true;
+	o->fast_gemv = true;  /* decode 162 -> 243 tok/s (docs/PERF.md step 7) */
+	o->gemv_pipe = false; /* prepared, not yet measured */
 	o->fold_norm = false; /* measured slower on the H200: 235.8 vs 244.3 tok/s */
-	o->q8_wide = true;    /* q8_0 cache now faster than f16 at 32k */
+	o->q8_wide = true;    /* the step-6 attention kernel's q8_0 reads (legacy path) */
 }
 
 static int cuda_fwd(struct glm_backend *gb, const int32_t *ids, int n, int64_t pos, float *logits, bool all_logits,

@@ -35,6 +35,9 @@ struct glm_cuda_options {
 	                            one measured slower, docs/PERF.md step 6) */
 	bool fast_gemv;          /* decode GEMVs of Q4_K, Q5_K, Q6_K and Q8_0 rows take the
 	                            kernel of cuda/gemv_fast.cu (true; false: gemv.cu's) */
+	bool gemv_pipe;          /* the fast GEMV's pipelined variant: blocks stay and walk
+	                            row groups with the next group's loads in flight
+	                            (false: prepared, not yet measured, docs/PERF.md) */
 	bool fold_norm;          /* decode: the RMSNorms folded into the fast GEMVs that
 	                            read them (false: measured slower, docs/PERF.md;
 	                            the separate launches are cheaper) */

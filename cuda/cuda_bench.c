@@ -70,6 +70,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "--no-pdl")) opt.pdl = false;
 		else if (!strcmp(a, "--no-fast-gemv")) opt.fast_gemv = false;
 		else if (!strcmp(a, "--fold-norm")) opt.fold_norm = true;
+		else if (!strcmp(a, "--gemv-pipe")) opt.gemv_pipe = true;
 		else if (!strcmp(a, "--no-q8-wide")) opt.q8_wide = false;
 		else if (!strcmp(a, "--router-fused")) opt.router_fused = true;
 		else if (!strcmp(a, "--attn-decode-legacy")) opt.attn_decode_legacy = true;
@@ -97,7 +98,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "usage: glmchat-cuda-bench -m MODEL [-p 512,2048] [-n 128] [-d 0,8192] "
 			        "[--fa on,off] [--ctk f16,q8_0] [-r 3] [-b BATCH] [-c CTX] [--no-graph] "
 			        "[--gemm-min N] [--splits N] [--int8] [--staged-gemv] [--gemv-rows 1|2|4] [--no-pdl] [--no-q8-wide]\n"
-			        "       [--no-fast-gemv] [--fold-norm]\n"
+			        "       [--no-fast-gemv] [--fold-norm] [--gemv-pipe]\n"
 			        "       [--router-fused] [--attn-decode-legacy]\n");
 			return 2;
 		}

@@ -148,6 +148,7 @@ static gemv_args gv(const cuda_backend *b, const dtensor *W, int n, const float 
 	memset(&a, 0, sizeof a);
 	a.legacy = !b->opt.staged_gemv;
 	a.no_fast = !b->opt.fast_gemv;
+	a.pipe = b->opt.gemv_pipe;
 	a.rows_per_warp = b->opt.staged_gemv ? 1 : b->opt.gemv_rows;
 	a.type = W->type;
 	a.ncols = (int)W->ne[0];

@@ -73,6 +73,7 @@ extern "C" int glm_cuda_test_gemv(const struct glm_cuda_gemv_test *t, char *err,
 	a.accumulate = t->accumulate;
 	a.legacy = !t->staged;
 	a.no_fast = t->no_fast;
+	a.pipe = t->pipe;
 	a.rows_per_warp = t->rows_per_warp;
 	a.nrows_x = t->nrows_x;
 	if (!(a.w = P.up<uint8_t>(t->w, t->w_bytes, err, errlen)))

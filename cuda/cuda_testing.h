@@ -41,6 +41,7 @@ struct glm_cuda_gemv_test {
 	int rows_per_warp;              /* 2 or 4: the multi-row kernel; 0 or 1: the first one */
 	int nrows_x;                    /* rows of w_x when they differ (0: nrows) */
 	bool no_fast;                   /* never the fast decode kernel (gemv_fast.cu) */
+	bool pipe;                      /* its pipelined variant (where it applies) */
 };
 int glm_cuda_test_gemv(const struct glm_cuda_gemv_test *t, char *err, size_t errlen);
 

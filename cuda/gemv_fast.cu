@@ -355,6 +355,142 @@ static __global__ void __launch_bounds__(FAST_MAX_WARPS * WARP) gemv_fast_kernel
 	}
 }
 
+// ---- the pipelined variant (option glm_cuda_options.gemv_pipe, off: not
+// yet measured). The kernel above lives for one row group: a warp waits for
+// its loads, computes, reduces and exits, and the ncu profile says that
+// lifetime, not bytes, bounds it (1 TB/s for the expert gate/up). Here a
+// block stays and walks row groups blockIdx.x, + gridDim.x, ... (the grid
+// is what fits on the GPU at once), and each warp issues the loads of the
+// next group before computing the current one, so its loads are in flight
+// during the arithmetic; the expert id and slab pointers are resolved once
+// per block. The partial sums of a row go through shared memory as above,
+// double-buffered so that one barrier per group suffices. No folded norm.
+template <int T, int U, bool GLU>
+static __device__ __forceinline__ void load_pieces(const uint8_t *w, const uint8_t *wu, int p0, int step,
+                                                   typename fq<T>::raw (&rw)[U],
+                                                   typename fq<T>::raw (&ru)[GLU ? U : 1])
+{
+	typedef fq<T> F;
+#pragma unroll
+	for (int u = 0; u < U; u++) {
+		const int p = p0 + u * step, blk = p / F::NP, pi = p % F::NP;
+		F::load(w + (size_t)blk * qt<T>::BB, pi, rw[u]);
+		if constexpr (GLU)
+			F::load(wu + (size_t)blk * qt<T>::BB, pi, ru[u]);
+	}
+}
+
+template <int T, int U, bool GLU>
+static __device__ __forceinline__ void dot_pieces(const float *x, int p0, int step, const typename fq<T>::raw (&rw)[U],
+                                                  const typename fq<T>::raw (&ru)[GLU ? U : 1], float *acc,
+                                                  float *accu)
+{
+	typedef fq<T> F;
+	float a = 0.0f, b = 0.0f;
+#pragma unroll
+	for (int u = 0; u < U; u++) {
+		const int p = p0 + u * step, blk = p / F::NP, pi = p % F::NP;
+		const float *xb = x + blk * qt<T>::QK;
+		float4 xr[F::NRUN];
+#pragma unroll
+		for (int r = 0; r < F::NRUN; r++)
+			xr[r] = __ldg((const float4 *)(xb + F::run_start(pi, r)));
+		a += F::dot(rw[u], pi, xr);
+		if constexpr (GLU)
+			b += F::dot(ru[u], pi, xr);
+	}
+	*acc = a;
+	*accu = b;
+}
+
+template <int T, int U, bool GLU, int LPR>
+static __global__ void __launch_bounds__(FAST_MAX_WARPS * WARP)
+gemv_pipe_kernel(gemv_args a, int wpr, int rpb, int cpi, int ngroups)
+{
+	pdl_begin();
+	typedef fq<T> F;
+	constexpr int RPW = WARP / LPR;
+	__shared__ float red[2][FAST_MAX_WARPS][RPW][2];
+	const int warp = threadIdx.x / WARP, lane = threadIdx.x % WARP;
+	const int rl = warp / wpr, wr = warp % wpr, sub = lane / LPR, ln = lane % LPR;
+	int t, j, c;
+	if (a.sum) {
+		t = blockIdx.y;
+		j = wr / cpi;
+		c = wr % cpi;
+	} else {
+		t = blockIdx.y / a.per_tok;
+		j = blockIdx.y % a.per_tok;
+		c = wr;
+	}
+	const int lim = !a.sum && j >= a.n_sel && a.nrows_x ? a.nrows_x : a.nrows;
+	const uint8_t *w0, *wu0;
+	inst_rows(a, t, j, 0, &w0, &wu0);
+	const float *x = a.x + (int64_t)t * a.x_tok + (int64_t)j * a.x_inst;
+	const float scale = a.sum && j < a.n_sel && a.scale ? a.scale[t * a.n_sel + j] : 1.0f;
+	const int p0 = c * U * LPR + ln;
+	// this warp's row in group g (rows past the end read the last one and
+	// are not written: the warp stays converged)
+	auto row_of = [&](int g) { return (g * rpb + rl) * RPW + sub; };
+	auto src = [&](int g, const uint8_t *base) {
+		const int r = row_of(g);
+		return base + (size_t)(r < lim ? r : lim - 1) * a.nb1;
+	};
+	typename F::raw ra[U], rb[U], ua[GLU ? U : 1], ub[GLU ? U : 1];
+	int g = blockIdx.x, k = 0;
+	if (g >= ngroups)
+		return;
+	load_pieces<T, U, GLU>(src(g, w0), GLU ? src(g, wu0) : NULL, p0, LPR, ra, ua);
+	// two groups per trip, so that the buffers alternate without copies
+	for (;;) {
+#pragma unroll
+		for (int half = 0; half < 2; half++) {
+			const int gn = g + (int)gridDim.x;
+			if (gn < ngroups) {
+				if (half == 0)
+					load_pieces<T, U, GLU>(src(gn, w0), GLU ? src(gn, wu0) : NULL, p0, LPR, rb, ub);
+				else
+					load_pieces<T, U, GLU>(src(gn, w0), GLU ? src(gn, wu0) : NULL, p0, LPR, ra, ua);
+			}
+			// (the next group's loads stay issued before this arithmetic)
+			__syncwarp();
+			float acc, accu;
+			if (half == 0)
+				dot_pieces<T, U, GLU>(x, p0, LPR, ra, ua, &acc, &accu);
+			else
+				dot_pieces<T, U, GLU>(x, p0, LPR, rb, ub, &acc, &accu);
+			acc = row_sum<LPR>(acc * scale);
+			if constexpr (GLU)
+				accu = row_sum<LPR>(accu);
+			if (wpr > 1) {
+				float(*rd)[RPW][2] = red[k & 1];
+				if (ln == 0) {
+					rd[warp][sub][0] = acc;
+					rd[warp][sub][1] = accu;
+				}
+				__syncthreads();
+				if (wr == 0) {
+					acc = accu = 0.0f;
+					for (int i = 0; i < wpr; i++) {
+						acc += rd[rl * wpr + i][sub][0];
+						accu += rd[rl * wpr + i][sub][1];
+					}
+				}
+			}
+			const int row = row_of(g);
+			if (row < lim && wr == 0 && ln == 0) {
+				const float out = GLU ? silu(acc) * accu : acc;
+				float *y = a.y + (int64_t)t * a.y_tok + (a.sum ? 0 : (int64_t)j * a.y_inst) + row;
+				*y = a.accumulate ? *y + out : out;
+			}
+			k++;
+			g = gn;
+			if (g >= ngroups)
+				return;
+		}
+	}
+}
+
 template <int T>
 static bool aligned_for(const gemv_args *a)
 {
@@ -406,7 +542,7 @@ struct fast_plan {
 };
 
 template <int T>
-static bool fast_plan_for(const gemv_args *a, fast_plan *P)
+static bool fast_plan_for(const gemv_args *a, fast_plan *P, int ucap = 8)
 {
 	typedef fq<T> F;
 	const bool glu = a->w_up != NULL;
@@ -429,7 +565,7 @@ static bool fast_plan_for(const gemv_args *a, fast_plan *P)
 	int U = 0;
 	for (int i = 0; i < 6; i++) {
 		const int u = cand[i];
-		if (ppl % u || u > (glu ? (int)F::UMAX_GLU : (int)F::UMAX) || ninst * (ppl / u) > FAST_MAX_WARPS)
+		if (ppl % u || u > ucap || u > (glu ? (int)F::UMAX_GLU : (int)F::UMAX) || ninst * (ppl / u) > FAST_MAX_WARPS)
 			continue;
 		if (!U)
 			U = u;   // the largest that fits, if none reaches `want`
@@ -450,10 +586,59 @@ static bool fast_plan_for(const gemv_args *a, fast_plan *P)
 	return true;
 }
 
+// The pipelined kernel holds two groups' loads: at most 2 pieces per lane
+// (1 with two matrices); more took 100-128 registers or spilled (ptxas -v).
+#define PIPE_UMAX 2
+
+template <int T, int U, bool GLU, int LPR>
+static void launch_pipe(const gemv_args *a, const fast_plan &P, cudaStream_t s)
+{
+	// as many blocks as fit on the GPU at once (occupancy by block size;
+	// the same on every device of one architecture)
+	static int occ[FAST_MAX_WARPS + 1];
+	const int nw = (int)P.block.x / WARP;
+	if (!occ[nw]) {
+		int n = 0;
+		cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, gemv_pipe_kernel<T, U, GLU, LPR>, (int)P.block.x, 0);
+		occ[nw] = n > 0 ? n : 1;
+	}
+	const int64_t fit = (int64_t)occ[nw] * cuda_sm_count() / P.grid.y;
+	const unsigned gx = (unsigned)(fit < 1 ? 1 : fit < (int64_t)P.grid.x ? fit : P.grid.x);
+	launch_k(gemv_pipe_kernel<T, U, GLU, LPR>, dim3(gx, P.grid.y), P.block, 0, s, *a, P.wpr, P.rpb, P.cpi,
+	         (int)P.grid.x);
+}
+
+template <int T, int U, bool GLU>
+static void launch_pipe_u(const gemv_args *a, const fast_plan &P, cudaStream_t s)
+{
+	if constexpr (U <= (GLU ? 1 : PIPE_UMAX) && U <= (GLU ? (int)fq<T>::UMAX_GLU : (int)fq<T>::UMAX)) {
+		if (P.lpr == WARP)
+			launch_pipe<T, U, GLU, WARP>(a, P, s);
+		else if constexpr (!GLU)
+			launch_pipe<T, U, GLU, WARP / 2>(a, P, s);
+	}
+}
+
+template <int T, bool GLU>
+static void launch_pipe_any(const gemv_args *a, const fast_plan &P, cudaStream_t s)
+{
+	switch (P.U) {
+	case 1: launch_pipe_u<T, 1, GLU>(a, P, s); break;
+	case 2: launch_pipe_u<T, 2, GLU>(a, P, s); break;
+	}
+}
+
 template <int T>
 static int fast_run(const gemv_args *a, cudaStream_t s)
 {
 	fast_plan P;
+	if (a->pipe && !a->norm_w && fast_plan_for<T>(a, &P, a->w_up ? 1 : PIPE_UMAX)) {
+		if (a->w_up)
+			launch_pipe_any<T, true>(a, P, s);
+		else
+			launch_pipe_any<T, false>(a, P, s);
+		return 1;
+	}
 	if (!fast_plan_for<T>(a, &P))
 		return 0;
 	if (a->w_up)

@@ -35,6 +35,7 @@ struct gemv_args {
 	bool accumulate;           // y += result
 	bool no_fast;              // never the fast decode kernel (gemv_fast.cu): tests of the
 	                           // general one, and glm_cuda_options.fast_gemv = false
+	bool pipe;                 // its pipelined variant (glm_cuda_options.gemv_pipe; no norm)
 	bool legacy;               // the first kernel (4-byte loads, no staging): the default,
 	                           // the staged one measured slower (docs/PERF.md)
 	int nrows_x;               // rows of the extra matrix when they differ (0: nrows; not in sum mode)

@@ -26,6 +26,7 @@ OPTIONS=(
 	"attn-legacy:--attn-decode-legacy"
 	"general-gemv:--no-fast-gemv"
 	"fold-norm:--fold-norm"
+	"pipe:--gemv-pipe"
 )
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 DC=$REPO/${DC_DIR:-.dev/dc}

@@ -240,7 +240,8 @@ static double worst_vs_cpu(struct glm_backend *b, const struct glm_model *m, con
  * 4 the defaults plus the fused router (its counters must survive graph
  * replays) and the general attention kernel for decode (options), 5 the
  * RMSNorms folded into the fast GEMVs (option), 6 the general GEMV kernel
- * instead of the fast one (option). */
+ * instead of the fast one (option), 7 the fast GEMV's pipelined variant
+ * (option). */
 static int make_old_kernels;
 
 static struct glm_backend *make(const struct glm_model *m, enum glm_kv_type kv, bool fa, int gemm_min, bool graph,
@@ -258,7 +259,8 @@ static struct glm_backend *make(const struct glm_model *m, enum glm_kv_type kv, 
 			o.gemv_rows = 1;
 			o.pdl = true;
 			o.fold_norm = make_old_kernels == 5;
-			o.fast_gemv = make_old_kernels == 5;
+			o.fast_gemv = make_old_kernels != 6;
+			o.gemv_pipe = make_old_kernels == 7;
 		}
 		make_old_kernels = 0;
 	}
@@ -282,7 +284,7 @@ static void check_model(const char *dir, const char *name)
 	struct glm_model *m = NULL;
 	snprintf(path, sizeof path, "%s/%s.gguf", dir, name);
 	if (load_golden(dir, name, &g) || glm_model_load(path, &m, err, sizeof err)) {
-		skip(20, "%s: fixture unreadable (%s)", name, m ? "golden" : err);
+		skip(21, "%s: fixture unreadable (%s)", name, m ? "golden" : err);
 		free_golden(&g);
 		return;
 	}
@@ -304,6 +306,7 @@ static void check_model(const char *dir, const char *name)
 		{GLM_KV_F16, true, BIG, true, true, true, 5e-3, false, "f16 cache, decode graph, fused router, general attention kernel", 4},
 		{GLM_KV_F16, true, BIG, true, true, true, 5e-3, false, "f16 cache, decode graph, RMSNorms folded into the GEMVs (option)", 5},
 		{GLM_KV_F16, true, BIG, true, true, true, 5e-3, false, "f16 cache, decode graph, general GEMV kernel (option)", 6},
+		{GLM_KV_F16, true, BIG, true, true, true, 5e-3, false, "f16 cache, decode graph, pipelined fast GEMV (option)", 7},
 		{GLM_KV_F16, true, BIG, true, true, false, 1e-1, false, "f16 cache, decode with int8 activations (option)", 0},
 		{GLM_KV_F16, false, BIG, true, true, true, 5e-3, false, "f16 cache, plain attention (fa off), decode", 0},
 		{GLM_KV_BF16, true, BIG, true, true, true, 5e-3, true, "bf16 cache, fused attention, decode, vs CPU bf16", 0},
@@ -390,7 +393,7 @@ int main(void)
 		snprintf(p, sizeof p, "%s/%s.gguf", dir, mla[i]);
 		FILE *f = fopen(p, "rb");
 		if (!f) {
-			skip(20, "%s not found under $GLMCHAT_SHARED", mla[i]);
+			skip(21, "%s not found under $GLMCHAT_SHARED", mla[i]);
 			continue;
 		}
 		fclose(f);

@@ -221,9 +221,12 @@ static int gemv_rows = 1;
 /* true: the general one-row kernel even where the fast decode kernel
  * (cuda/gemv_fast.cu, Q4_K/Q5_K/Q6_K/Q8_0) would take the shape */
 static bool no_fast = false;
+/* true: the fast kernel's pipelined variant (glm_cuda_options.gemv_pipe) */
+static bool pipe = false;
 static const char *rows_label(void)
 {
-	return gemv_rows == 4 ? " [4 rows/warp]" : gemv_rows == 2 ? " [2 rows/warp]" : no_fast ? " [general kernel]" : "";
+	return gemv_rows == 4 ? " [4 rows/warp]" : gemv_rows == 2 ? " [2 rows/warp]" : no_fast ? " [general kernel]"
+	       : pipe ? " [pipelined]" : "";
 }
 
 /* Three tokens through one matrix, input RMS-normalised on the way. */
@@ -277,6 +280,7 @@ static void test_gemv_rows(enum ggml_type t, bool q8, int rows, int cols, bool s
 	g.staged = staged;
 	g.rows_per_warp = gemv_rows;
 	g.no_fast = no_fast;
+	g.pipe = pipe;
 	int rc = glm_cuda_test_gemv(&g, err, sizeof err);
 	double e = rc ? INFINITY : rel_err(y, ref, n * rows);
 	ok(e <= (q8 ? 2e-2 : 1e-5), "gemv %s%s%s%s: 3 tokens × %d×%d after RMSNorm: rel err %.2e", ggml_type_name(t),
@@ -352,6 +356,7 @@ static void test_gemv_moe_dims(enum ggml_type t, bool q8, int D, int Fd_all)
 	m.q8 = q8;
 	m.rows_per_warp = gemv_rows;
 	m.no_fast = no_fast;
+	m.pipe = pipe;
 	int rc = glm_cuda_test_gemv(&m, err, sizeof err);
 	double e = rc ? INFINITY : rel_err(act, ract, n * P * Fd);
 	ok(e <= (q8 ? 2e-2 : 1e-5), "gemv %s%s%s: expert gate/up GLU, 2 tokens × (3 chosen + shared) × %d: rel err %.2e",
@@ -396,6 +401,7 @@ static void test_gemv_moe_dims(enum ggml_type t, bool q8, int D, int Fd_all)
 	dd.q8 = q8;
 	dd.rows_per_warp = gemv_rows;
 	dd.no_fast = no_fast;
+	dd.pipe = pipe;
 	rc = glm_cuda_test_gemv(&dd, err, sizeof err);
 	e = rc ? INFINITY : rel_err(y, ry, n * D);
 	/* int8 activations: the inputs are silu(a)·b products, heavy-tailed, so
@@ -452,6 +458,7 @@ static void test_gemv_heads(enum ggml_type t, bool q8)
 	g.q8 = q8;
 	g.rows_per_warp = gemv_rows;
 	g.no_fast = no_fast;
+	g.pipe = pipe;
 	int rc = glm_cuda_test_gemv(&g, err, sizeof err);
 	double e = rc ? INFINITY : rel_err(y, ref, H * rows);
 	ok(e <= (q8 ? 2e-2 : 1e-5), "gemv %s%s%s: per-head slabs with strided inputs: rel err %.2e", ggml_type_name(t),
@@ -501,6 +508,7 @@ static void test_gemv_extra(enum ggml_type t)
 	g.y_inst = gap;
 	g.rows_per_warp = gemv_rows;
 	g.no_fast = no_fast;
+	g.pipe = pipe;
 	int rc = glm_cuda_test_gemv(&g, err, sizeof err);
 	double e = rc ? INFINITY : rel_err(y, ref, gap + r1);
 	ok(e <= 1e-5, "gemv %s%s: two matrices of 70 and 45 rows on one input (q_a + kv_a): rel err %.2e",
@@ -879,6 +887,15 @@ int main(void)
 		/* GLM-4.7-Flash's expert shapes (2048 in, 1536-wide down rows):
 		 * the fast kernel's chunking with several warps per row */
 		test_gemv_moe_dims(all_types[i], false, 2048, 1536);
+		/* the pipelined variant (several row groups per block) */
+		pipe = true;
+		test_gemv_plain(all_types[i], false);
+		test_gemv_moe(all_types[i], false);
+		test_gemv_moe_dims(all_types[i], false, 2048, 1536);
+		test_gemv_heads(all_types[i], false);
+		test_gemv_rows(all_types[i], false, 19, 5120, false);
+		test_gemv_extra(all_types[i]);
+		pipe = false;
 		/* the general kernel where the fast one would serve */
 		no_fast = true;
 		test_gemv_plain(all_types[i], false);
