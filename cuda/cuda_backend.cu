@@ -18,7 +18,6 @@ extern "C" void glm_cuda_options_default(struct glm_cuda_options *o)
 	o->use_graph = true;
 	o->n_split = 0;
 	o->exact = true;      /* int8 activations measured no faster yet, and 5-10x the error */
-	o->gemv_rows = 1;     /* the multi-row kernel measured slower (docs/PERF.md step 6) */
 	o->pdl = true;        /* +3.4% on the H200 */
 	o->fast_gemv = true;  /* decode 162 -> 243 tok/s (docs/PERF.md step 7) */
 	o->gemv_pipe = false; /* prepared, not yet measured */

@@ -25,14 +25,6 @@ struct glm_cuda_options {
 	bool exact;              /* f32 activations in every GEMV (true); false: int8
 	                            activations with dp4a where the weight type
 	                            allows, as llama.cpp's mmvq (~5e-2 on logits) */
-	bool staged_gemv;        /* the staged GEMV kernel (16-byte loads through shared
-	                            memory) instead of the first one (false: measured
-	                            slower, docs/PERF.md) */
-	int gemv_rows;           /* rows per warp of the decode GEMVs: 2 or 4 take the
-	                            multi-row kernel (x loaded once for all rows, the
-	                            chosen experts' down rows read in parallel, RMSNorm
-	                            folded in); 1 the step-4 kernel (1: the multi-row
-	                            one measured slower, docs/PERF.md step 6) */
 	bool fast_gemv;          /* decode GEMVs of Q4_K, Q5_K, Q6_K and Q8_0 rows take the
 	                            kernel of cuda/gemv_fast.cu (true; false: gemv.cu's) */
 	bool gemv_pipe;          /* the fast GEMV's pipelined variant: blocks stay and walk

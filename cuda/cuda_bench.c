@@ -65,8 +65,6 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "-c")) n_ctx = atoll(v), i++;
 		else if (!strcmp(a, "--no-graph")) opt.use_graph = false;
 		else if (!strcmp(a, "--int8")) opt.exact = false;
-		else if (!strcmp(a, "--staged-gemv")) opt.staged_gemv = true;
-		else if (!strcmp(a, "--gemv-rows")) opt.gemv_rows = atoi(v), i++;
 		else if (!strcmp(a, "--no-pdl")) opt.pdl = false;
 		else if (!strcmp(a, "--no-fast-gemv")) opt.fast_gemv = false;
 		else if (!strcmp(a, "--fold-norm")) opt.fold_norm = true;
@@ -97,7 +95,7 @@ int main(int argc, char **argv)
 		} else {
 			fprintf(stderr, "usage: glmchat-cuda-bench -m MODEL [-p 512,2048] [-n 128] [-d 0,8192] "
 			        "[--fa on,off] [--ctk f16,q8_0] [-r 3] [-b BATCH] [-c CTX] [--no-graph] "
-			        "[--gemm-min N] [--splits N] [--int8] [--staged-gemv] [--gemv-rows 1|2|4] [--no-pdl] [--no-q8-wide]\n"
+			        "[--gemm-min N] [--splits N] [--int8] [--no-pdl] [--no-q8-wide]\n"
 			        "       [--no-fast-gemv] [--fold-norm] [--gemv-pipe]\n"
 			        "       [--router-fused] [--attn-decode-legacy]\n");
 			return 2;

@@ -146,10 +146,8 @@ static gemv_args gv(const cuda_backend *b, const dtensor *W, int n, const float 
 {
 	gemv_args a;
 	memset(&a, 0, sizeof a);
-	a.legacy = !b->opt.staged_gemv;
 	a.no_fast = !b->opt.fast_gemv;
 	a.pipe = b->opt.gemv_pipe;
-	a.rows_per_warp = b->opt.staged_gemv ? 1 : b->opt.gemv_rows;
 	a.type = W->type;
 	a.ncols = (int)W->ne[0];
 	a.nrows = (int)W->ne[1];
@@ -184,17 +182,15 @@ static int q8_input(cuda_backend *b, const float *x, int64_t n, char *err, size_
 	return quantize_q8(x, n, b->s.xq, b->s.xd, b->stream, err, errlen);
 }
 
-// Options (both measured slower than the RMSNorm launches, docs/PERF.md):
-// the multi-row GEMV, and the fast one with fold_norm, normalise their
-// input themselves (the row's Σ x² comes with the dot products), so the
-// three RMSNorm launches of a layer go away; for weight types that neither
-// takes, gemv_launch normalises into s->h first. Not with int8 activations
-// (the norm also quantizes), the staged kernel, or the fused router (it
-// reads s->h).
+// An option (measured slower than the RMSNorm launches, docs/PERF.md step
+// 7): the fast GEMV normalises its input itself (the row's Σ x² comes with
+// the dot products), so the three RMSNorm launches of a layer go away; for
+// weight types it does not take, gemv_launch normalises into s->h first.
+// Not with int8 activations (the norm also quantizes) or the fused router
+// (it reads s->h).
 static bool fold_norm(const cuda_backend *b)
 {
-	return b->opt.exact && !b->opt.staged_gemv && !b->opt.router_fused &&
-	       (b->opt.gemv_rows >= 2 || (b->opt.fast_gemv && b->opt.fold_norm));
+	return b->opt.exact && !b->opt.router_fused && b->opt.fast_gemv && b->opt.fold_norm;
 }
 
 static void set_norm(cuda_backend *b, gemv_args *a, const dtensor *w, float eps)

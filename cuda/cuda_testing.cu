@@ -71,10 +71,8 @@ extern "C" int glm_cuda_test_gemv(const struct glm_cuda_gemv_test *t, char *err,
 	a.y_inst = t->y_inst;
 	a.sum = t->sum;
 	a.accumulate = t->accumulate;
-	a.legacy = !t->staged;
 	a.no_fast = t->no_fast;
 	a.pipe = t->pipe;
-	a.rows_per_warp = t->rows_per_warp;
 	a.nrows_x = t->nrows_x;
 	if (!(a.w = P.up<uint8_t>(t->w, t->w_bytes, err, errlen)))
 		return -1;
@@ -90,14 +88,13 @@ extern "C" int glm_cuda_test_gemv(const struct glm_cuda_gemv_test *t, char *err,
 	if (!(a.x = dx))
 		return -1;
 	if (t->norm_w) {
-		// the forward pass normalises the per-token input first: in place
-		// here, or inside the multi-row kernel (folded, as decode does)
+		// the forward pass normalises the per-token input first
 		const float *nw = P.up<float>(t->norm_w, sizeof(float) * t->ncols, err, errlen);
 		if (!nw)
 			return -1;
-		if (!t->q8 && !t->staged) {
-			// as decode does: folded into the fast or the multi-row kernel,
-			// or a separate launch into norm_tmp for the others
+		if (!t->q8) {
+			// folded into the fast kernel (decode's fold_norm option), or
+			// the separate launch into norm_tmp gemv_launch makes for others
 			a.norm_w = nw;
 			a.norm_eps = t->norm_eps;
 			if (!(a.norm_tmp = P.up<float>(NULL, sizeof(float) * t->x_count, err, errlen)))
@@ -287,8 +284,6 @@ extern "C" int glm_cuda_test_router(const float *w, int E, int D, const float *x
 		// the default decode path: the GEMV kernel, then the top-k kernel
 		gemv_args a;
 		memset(&a, 0, sizeof a);
-		a.legacy = true;
-		a.rows_per_warp = 1;
 		a.type = GGML_TYPE_F32;
 		a.ncols = D;
 		a.nrows = E;

@@ -29,7 +29,7 @@ struct glm_cuda_gemv_test {
 	const float *x;
 	size_t x_count;
 	int64_t x_tok, x_inst;
-	const float *norm_w;            /* ncols, or NULL (folded into the multi-row kernel) */
+	const float *norm_w;            /* ncols, or NULL: the input RMS-normalised first */
 	float norm_eps;
 	float *y;
 	size_t y_count;
@@ -37,8 +37,6 @@ struct glm_cuda_gemv_test {
 	bool sum, accumulate;
 	const float *scale;             /* n_tok * n_sel, or NULL */
 	bool q8;                        /* int8 activations (x_count % 32 == 0) */
-	bool staged;                    /* the staged GEMV kernel instead of the default one */
-	int rows_per_warp;              /* 2 or 4: the multi-row kernel; 0 or 1: the first one */
 	int nrows_x;                    /* rows of w_x when they differ (0: nrows) */
 	bool no_fast;                   /* never the fast decode kernel (gemv_fast.cu) */
 	bool pipe;                      /* its pipelined variant (where it applies) */

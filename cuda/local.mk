@@ -4,7 +4,7 @@ noinst_LIBRARIES += cuda/libglmcuda.a
 cuda_libglmcuda_a_SOURCES = \
 	cuda/cuda_backend.h \
 	cuda/device.cu \
-	cuda/common.cuh cuda/quant_dev.cuh cuda/kv_dev.cuh cuda/ops.cuh cuda/cuda_internal.cuh \
+	cuda/common.cuh cuda/quant_dev.cuh cuda/quant_fast.cuh cuda/kv_dev.cuh cuda/ops.cuh cuda/cuda_internal.cuh \
 	cuda/gemv.cu cuda/gemv_fast.cu cuda/dequant.cu cuda/gemm.cu cuda/norm_rope.cu cuda/mla_attention.cu \
 	cuda/moe.cu cuda/sample.cu \
 	cuda/cuda_weights.cu cuda/cuda_forward.cu cuda/cuda_backend.cu \
@@ -12,7 +12,7 @@ cuda_libglmcuda_a_SOURCES = \
 CUDA_BACKEND_LIBS = cuda/libglmcuda.a $(CUDA_LIBS)
 # the .cu.o rule tracks no header dependencies: every CUDA object depends on
 # every header it could include
-GLMCUDA_DEPS = cuda/common.cuh cuda/quant_dev.cuh cuda/kv_dev.cuh cuda/ops.cuh cuda/cuda_internal.cuh \
+GLMCUDA_DEPS = cuda/common.cuh cuda/quant_dev.cuh cuda/quant_fast.cuh cuda/kv_dev.cuh cuda/ops.cuh cuda/cuda_internal.cuh \
 	cuda/cuda_backend.h cuda/cuda_testing.h engine/backend.h engine/model.h engine/gguf.h \
 	engine/tensor.h engine/ggml_types.h engine/engine.h
 $(cuda_libglmcuda_a_OBJECTS): $(GLMCUDA_DEPS)

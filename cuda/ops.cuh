@@ -36,15 +36,11 @@ struct gemv_args {
 	bool no_fast;              // never the fast decode kernel (gemv_fast.cu): tests of the
 	                           // general one, and glm_cuda_options.fast_gemv = false
 	bool pipe;                 // its pipelined variant (glm_cuda_options.gemv_pipe; no norm)
-	bool legacy;               // the first kernel (4-byte loads, no staging): the default,
-	                           // the staged one measured slower (docs/PERF.md)
 	int nrows_x;               // rows of the extra matrix when they differ (0: nrows; not in sum mode)
-	int rows_per_warp;         // 2 or 4: the multi-row kernel (f32 activations, not sum with
-	                           // GLU); 0 or 1: the kernels above
 	const float *norm_w;       // x is RMS-normalised with these weights first (x_inst 0: all
-	float norm_eps;            // instances share the token's input), inside the fast or the
-	                           // multi-row kernel; any other kernel gets it normalised into
-	float *norm_tmp;           // norm_tmp (n_tok × x_tok floats) by a separate launch
+	float norm_eps;            // instances share the token's input), inside the fast kernel;
+	                           // the general one gets it normalised into norm_tmp
+	float *norm_tmp;           // (n_tok × x_tok floats) by a separate launch
 };
 int gemv_launch(const gemv_args *a, cudaStream_t s, char *err, size_t errlen);
 // the fast decode kernel (gemv_fast.cu) when it serves this shape: 1 launched,

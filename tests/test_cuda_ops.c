@@ -215,9 +215,8 @@ static const enum ggml_type all_types[] = {
 	GGML_TYPE_Q6_K, GGML_TYPE_IQ4_NL, GGML_TYPE_IQ4_XS,
 };
 
-/* Rows per warp of the GEMV kernel under test: 1 the first kernel, 2 or 4
- * the multi-row one (glm_cuda_options.gemv_rows); named in each test line. */
-static int gemv_rows = 1;
+/* The GEMV kernel under test, named in each test line: the fast one where
+ * it serves (cuda/gemv_fast.cu), else the general one. */
 /* true: the general one-row kernel even where the fast decode kernel
  * (cuda/gemv_fast.cu, Q4_K/Q5_K/Q6_K/Q8_0) would take the shape */
 static bool no_fast = false;
@@ -225,8 +224,7 @@ static bool no_fast = false;
 static bool pipe = false;
 static const char *rows_label(void)
 {
-	return gemv_rows == 4 ? " [4 rows/warp]" : gemv_rows == 2 ? " [2 rows/warp]" : no_fast ? " [general kernel]"
-	       : pipe ? " [pipelined]" : "";
+	return no_fast ? " [general kernel]" : pipe ? " [pipelined]" : "";
 }
 
 /* Three tokens through one matrix, input RMS-normalised on the way. */
@@ -235,7 +233,7 @@ static bool int_type(enum ggml_type t)
 	return t != GGML_TYPE_F32 && t != GGML_TYPE_F16 && t != GGML_TYPE_BF16;
 }
 
-static void test_gemv_rows(enum ggml_type t, bool q8, int rows, int cols, bool staged)
+static void test_gemv_rows(enum ggml_type t, bool q8, int rows, int cols)
 {
 	const int n = 3;
 	size_t nb1;
@@ -277,14 +275,12 @@ static void test_gemv_rows(enum ggml_type t, bool q8, int rows, int cols, bool s
 	g.y_count = n * rows;
 	g.y_tok = rows;
 	g.q8 = q8;
-	g.staged = staged;
-	g.rows_per_warp = gemv_rows;
 	g.no_fast = no_fast;
 	g.pipe = pipe;
 	int rc = glm_cuda_test_gemv(&g, err, sizeof err);
 	double e = rc ? INFINITY : rel_err(y, ref, n * rows);
-	ok(e <= (q8 ? 2e-2 : 1e-5), "gemv %s%s%s%s: 3 tokens × %d×%d after RMSNorm: rel err %.2e", ggml_type_name(t),
-	   q8 ? " int8 activations" : "", staged ? " (staged kernel)" : "", rows_label(), rows, cols, e);
+	ok(e <= (q8 ? 2e-2 : 1e-5), "gemv %s%s%s: 3 tokens × %d×%d after RMSNorm: rel err %.2e", ggml_type_name(t),
+	   q8 ? " int8 activations" : "", rows_label(), rows, cols, e);
 	if (rc)
 		diag("%s", err);
 	free(w); free(W); free(x); free(nw); free(y); free(ref);
@@ -292,7 +288,7 @@ static void test_gemv_rows(enum ggml_type t, bool q8, int rows, int cols, bool s
 
 static void test_gemv_plain(enum ggml_type t, bool q8)
 {
-	test_gemv_rows(t, q8, 37, 768, false);
+	test_gemv_rows(t, q8, 37, 768);
 }
 
 /* The MoE shape: 2 tokens × (3 chosen experts of 6 + a shared one), GLU
@@ -354,7 +350,6 @@ static void test_gemv_moe_dims(enum ggml_type t, bool q8, int D, int Fd_all)
 	m.y_tok = P * Fd;
 	m.y_inst = Fd;
 	m.q8 = q8;
-	m.rows_per_warp = gemv_rows;
 	m.no_fast = no_fast;
 	m.pipe = pipe;
 	int rc = glm_cuda_test_gemv(&m, err, sizeof err);
@@ -399,7 +394,6 @@ static void test_gemv_moe_dims(enum ggml_type t, bool q8, int D, int Fd_all)
 	dd.sum = dd.accumulate = true;
 	dd.scale = sc;
 	dd.q8 = q8;
-	dd.rows_per_warp = gemv_rows;
 	dd.no_fast = no_fast;
 	dd.pipe = pipe;
 	rc = glm_cuda_test_gemv(&dd, err, sizeof err);
@@ -456,7 +450,6 @@ static void test_gemv_heads(enum ggml_type t, bool q8)
 	g.y_tok = H * rows;
 	g.y_inst = rows;
 	g.q8 = q8;
-	g.rows_per_warp = gemv_rows;
 	g.no_fast = no_fast;
 	g.pipe = pipe;
 	int rc = glm_cuda_test_gemv(&g, err, sizeof err);
@@ -506,7 +499,6 @@ static void test_gemv_extra(enum ggml_type t)
 	g.y_count = gap + r1;
 	g.y_tok = gap + r1;
 	g.y_inst = gap;
-	g.rows_per_warp = gemv_rows;
 	g.no_fast = no_fast;
 	g.pipe = pipe;
 	int rc = glm_cuda_test_gemv(&g, err, sizeof err);
@@ -870,19 +862,8 @@ int main(void)
 			test_gemv_moe(all_types[i], q8);
 			test_gemv_heads(all_types[i], q8);
 		}
-		/* rows longer than one staged tile (attn_output's 5120 columns),
-		 * the default kernel and the staged one (an option) */
-		test_gemv_rows(all_types[i], false, 19, 5120, false);
-		test_gemv_rows(all_types[i], false, 19, 5120, true);
-		/* the multi-row kernel (f32 activations) on the same shapes */
-		for (gemv_rows = 2; gemv_rows <= 4; gemv_rows += 2) {
-			test_gemv_plain(all_types[i], false);
-			test_gemv_moe(all_types[i], false);
-			test_gemv_heads(all_types[i], false);
-			test_gemv_rows(all_types[i], false, 19, 5120, false);
-			test_gemv_extra(all_types[i]);
-		}
-		gemv_rows = 1;
+		/* long rows (attn_output's 5120 columns) */
+		test_gemv_rows(all_types[i], false, 19, 5120);
 		test_gemv_extra(all_types[i]);
 		/* GLM-4.7-Flash's expert shapes (2048 in, 1536-wide down rows):
 		 * the fast kernel's chunking with several warps per row */
@@ -893,7 +874,7 @@ int main(void)
 		test_gemv_moe(all_types[i], false);
 		test_gemv_moe_dims(all_types[i], false, 2048, 1536);
 		test_gemv_heads(all_types[i], false);
-		test_gemv_rows(all_types[i], false, 19, 5120, false);
+		test_gemv_rows(all_types[i], false, 19, 5120);
 		test_gemv_extra(all_types[i]);
 		pipe = false;
 		/* the general kernel where the fast one would serve */
@@ -901,7 +882,7 @@ int main(void)
 		test_gemv_plain(all_types[i], false);
 		test_gemv_moe(all_types[i], false);
 		test_gemv_heads(all_types[i], false);
-		test_gemv_rows(all_types[i], false, 19, 5120, false);
+		test_gemv_rows(all_types[i], false, 19, 5120);
 		test_gemv_extra(all_types[i]);
 		no_fast = false;
 		test_gemm(all_types[i]);
