@@ -39,6 +39,54 @@ static __device__ __forceinline__ float row_sum(float v)
 	return v;
 }
 
+// The instance a warp works on: token t, instance j (an expert, a head,
+// the shared expert), chunk c of its row; lim its row count. In sum mode
+// the warps of a row take the instances (and their chunks) one each.
+struct fast_inst {
+	int t, j, c, lim;
+};
+static __device__ __forceinline__ fast_inst fast_inst_of(const gemv_args &a, int wr, int cpi)
+{
+	fast_inst I;
+	if (a.sum) {
+		I.t = blockIdx.y;
+		I.j = wr / cpi;
+		I.c = wr % cpi;
+	} else {
+		I.t = blockIdx.y / a.per_tok;
+		I.j = blockIdx.y % a.per_tok;
+		I.c = wr;
+	}
+	I.lim = !a.sum && I.j >= a.n_sel && a.nrows_x ? a.nrows_x : a.nrows;
+	return I;
+}
+
+// a row's result into y (GLU: silu(gate)·up; accumulate: added)
+template <bool GLU>
+static __device__ __forceinline__ void store_row(const gemv_args &a, const fast_inst &I, int row, float acc, float accu)
+{
+	const float out = GLU ? silu(acc) * accu : acc;
+	float *y = a.y + (int64_t)I.t * a.y_tok + (a.sum ? 0 : (int64_t)I.j * a.y_inst) + row;
+	*y = a.accumulate ? *y + out : out;
+}
+
+// Every weight load of a warp's U pieces (p0, p0 + step, ...), before any
+// is used.
+template <int T, int U, bool GLU>
+static __device__ __forceinline__ void load_pieces(const uint8_t *w, const uint8_t *wu, int p0, int step,
+                                                   typename fq<T>::raw (&rw)[U],
+                                                   typename fq<T>::raw (&ru)[GLU ? U : 1])
+{
+	typedef fq<T> F;
+#pragma unroll
+	for (int u = 0; u < U; u++) {
+		const int p = p0 + u * step, blk = p / F::NP, pi = p % F::NP;
+		F::load(w + (size_t)blk * qt<T>::BB, pi, rw[u]);
+		if constexpr (GLU)
+			F::load(wu + (size_t)blk * qt<T>::BB, pi, ru[u]);
+	}
+}
+
 // grid: (row groups, tokens (sum) or tokens × instances); block: rpb row
 // groups × wpr warps; a warp holds WARP / LPR rows (LPR lanes each). cpi:
 // chunks of U pieces per lane in one instance row.
@@ -52,34 +100,18 @@ static __global__ void __launch_bounds__(FAST_MAX_WARPS * WARP) gemv_fast_kernel
 	const int warp = threadIdx.x / WARP, lane = threadIdx.x % WARP;
 	const int rl = warp / wpr, wr = warp % wpr, sub = lane / LPR, ln = lane % LPR;
 	const int row = (blockIdx.x * rpb + rl) * RPW + sub;
-	int t, j, c;
-	if (a.sum) {
-		t = blockIdx.y;
-		j = wr / cpi;
-		c = wr % cpi;
-	} else {
-		t = blockIdx.y / a.per_tok;
-		j = blockIdx.y % a.per_tok;
-		c = wr;
-	}
-	const int lim = !a.sum && j >= a.n_sel && a.nrows_x ? a.nrows_x : a.nrows;
-	const bool valid = row < lim;
+	const fast_inst I = fast_inst_of(a, wr, cpi);
+	const bool valid = row < I.lim;
 
 	// rows past the end read the last row (never written): the warp stays
 	// converged for the barrier below
 	const uint8_t *w, *wu;
-	inst_rows(a, t, j, valid ? row : lim - 1, &w, &wu);
-	const float *x = a.x + (int64_t)t * a.x_tok + (int64_t)j * a.x_inst;
-	const int p0 = c * U * LPR + ln;
+	inst_rows(a, I.t, I.j, valid ? row : I.lim - 1, &w, &wu);
+	const float *x = a.x + (int64_t)I.t * a.x_tok + (int64_t)I.j * a.x_inst;
+	const int p0 = I.c * U * LPR + ln;
 	typename F::raw rw[U], ru[GLU ? U : 1];
 	// every weight load first ...
-#pragma unroll
-	for (int u = 0; u < U; u++) {
-		const int p = p0 + u * LPR, blk = p / F::NP, pi = p % F::NP;
-		F::load(w + (size_t)blk * qt<T>::BB, pi, rw[u]);
-		if constexpr (GLU)
-			F::load(wu + (size_t)blk * qt<T>::BB, pi, ru[u]);
-	}
+	load_pieces<T, U, GLU>(w, wu, p0, LPR, rw, ru);
 	// (a warp barrier orders memory: no load may sink below it, so all are
 	// in flight at once; with non-coherent loads ptxas re-issued them next
 	// to their use to save registers, and few bytes were in flight)
@@ -109,8 +141,8 @@ static __global__ void __launch_bounds__(FAST_MAX_WARPS * WARP) gemv_fast_kernel
 		if constexpr (GLU)
 			accu += F::dot(ru[u], pi, xr);
 	}
-	if (a.sum && j < a.n_sel && a.scale)
-		acc *= a.scale[t * a.n_sel + j];
+	if (a.sum && I.j < a.n_sel && a.scale)
+		acc *= a.scale[I.t * a.n_sel + I.j];
 	acc = row_sum<LPR>(acc);
 	if constexpr (GLU)
 		accu = row_sum<LPR>(accu);
@@ -137,11 +169,8 @@ static __global__ void __launch_bounds__(FAST_MAX_WARPS * WARP) gemv_fast_kernel
 		acc *= rinv;
 		accu *= rinv;
 	}
-	if (valid && wr == 0 && ln == 0) {
-		const float out = GLU ? silu(acc) * accu : acc;
-		float *y = a.y + (int64_t)t * a.y_tok + (a.sum ? 0 : (int64_t)j * a.y_inst) + row;
-		*y = a.accumulate ? *y + out : out;
-	}
+	if (valid && wr == 0 && ln == 0)
+		store_row<GLU>(a, I, row, acc, accu);
 }
 
 // ---- the pipelined variant (option glm_cuda_options.gemv_pipe, off: not
@@ -154,21 +183,8 @@ static __global__ void __launch_bounds__(FAST_MAX_WARPS * WARP) gemv_fast_kernel
 // during the arithmetic; the expert id and slab pointers are resolved once
 // per block. The partial sums of a row go through shared memory as above,
 // double-buffered so that one barrier per group suffices. No folded norm.
-template <int T, int U, bool GLU>
-static __device__ __forceinline__ void load_pieces(const uint8_t *w, const uint8_t *wu, int p0, int step,
-                                                   typename fq<T>::raw (&rw)[U],
-                                                   typename fq<T>::raw (&ru)[GLU ? U : 1])
-{
-	typedef fq<T> F;
-#pragma unroll
-	for (int u = 0; u < U; u++) {
-		const int p = p0 + u * step, blk = p / F::NP, pi = p % F::NP;
-		F::load(w + (size_t)blk * qt<T>::BB, pi, rw[u]);
-		if constexpr (GLU)
-			F::load(wu + (size_t)blk * qt<T>::BB, pi, ru[u]);
-	}
-}
 
+// the dot products of one group's pieces (loaded by load_pieces) with x
 template <int T, int U, bool GLU>
 static __device__ __forceinline__ void dot_pieces(const float *x, int p0, int step, const typename fq<T>::raw (&rw)[U],
                                                   const typename fq<T>::raw (&ru)[GLU ? U : 1], float *acc,
@@ -202,22 +218,13 @@ gemv_pipe_kernel(gemv_args a, int wpr, int rpb, int cpi, int ngroups)
 	__shared__ float red[2][FAST_MAX_WARPS][RPW][2];
 	const int warp = threadIdx.x / WARP, lane = threadIdx.x % WARP;
 	const int rl = warp / wpr, wr = warp % wpr, sub = lane / LPR, ln = lane % LPR;
-	int t, j, c;
-	if (a.sum) {
-		t = blockIdx.y;
-		j = wr / cpi;
-		c = wr % cpi;
-	} else {
-		t = blockIdx.y / a.per_tok;
-		j = blockIdx.y % a.per_tok;
-		c = wr;
-	}
-	const int lim = !a.sum && j >= a.n_sel && a.nrows_x ? a.nrows_x : a.nrows;
+	const fast_inst I = fast_inst_of(a, wr, cpi);
+	const int lim = I.lim;
 	const uint8_t *w0, *wu0;
-	inst_rows(a, t, j, 0, &w0, &wu0);
-	const float *x = a.x + (int64_t)t * a.x_tok + (int64_t)j * a.x_inst;
-	const float scale = a.sum && j < a.n_sel && a.scale ? a.scale[t * a.n_sel + j] : 1.0f;
-	const int p0 = c * U * LPR + ln;
+	inst_rows(a, I.t, I.j, 0, &w0, &wu0);
+	const float *x = a.x + (int64_t)I.t * a.x_tok + (int64_t)I.j * a.x_inst;
+	const float scale = a.sum && I.j < a.n_sel && a.scale ? a.scale[I.t * a.n_sel + I.j] : 1.0f;
+	const int p0 = I.c * U * LPR + ln;
 	// this warp's row in group g (rows past the end read the last one and
 	// are not written: the warp stays converged)
 	auto row_of = [&](int g) { return (g * rpb + rl) * RPW + sub; };
@@ -267,11 +274,8 @@ gemv_pipe_kernel(gemv_args a, int wpr, int rpb, int cpi, int ngroups)
 				}
 			}
 			const int row = row_of(g);
-			if (row < lim && wr == 0 && ln == 0) {
-				const float out = GLU ? silu(acc) * accu : acc;
-				float *y = a.y + (int64_t)t * a.y_tok + (a.sum ? 0 : (int64_t)j * a.y_inst) + row;
-				*y = a.accumulate ? *y + out : out;
-			}
+			if (row < lim && wr == 0 && ln == 0)
+				store_row<GLU>(a, I, row, acc, accu);
 			k++;
 			g = gn;
 			if (g >= ngroups)
