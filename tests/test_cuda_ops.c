@@ -215,24 +215,23 @@ static const enum ggml_type all_types[] = {
 	GGML_TYPE_Q6_K, GGML_TYPE_IQ4_NL, GGML_TYPE_IQ4_XS,
 };
 
-/* The GEMV kernel under test, named in each test line: the fast one where
- * it serves (cuda/gemv_fast.cu), else the general one. */
-/* true: the general one-row kernel even where the fast decode kernel
- * (cuda/gemv_fast.cu, Q4_K/Q5_K/Q6_K/Q8_0) would take the shape */
+/* The GEMV kernel under test, named in each test line: by default the fast
+ * one where it serves (cuda/gemv_fast.cu: Q4_K, Q5_K, Q6_K, Q8_0, f32) and
+ * the general one elsewhere; no_fast: the general one everywhere; pipe: the
+ * fast kernel's pipelined variant (glm_cuda_options.gemv_pipe). */
 static bool no_fast = false;
-/* true: the fast kernel's pipelined variant (glm_cuda_options.gemv_pipe) */
 static bool pipe = false;
-static const char *rows_label(void)
+static const char *kernel_label(void)
 {
 	return no_fast ? " [general kernel]" : pipe ? " [pipelined]" : "";
 }
 
-/* Three tokens through one matrix, input RMS-normalised on the way. */
 static bool int_type(enum ggml_type t)
 {
 	return t != GGML_TYPE_F32 && t != GGML_TYPE_F16 && t != GGML_TYPE_BF16;
 }
 
+/* Three tokens through one matrix, input RMS-normalised on the way. */
 static void test_gemv_rows(enum ggml_type t, bool q8, int rows, int cols)
 {
 	const int n = 3;
@@ -280,7 +279,7 @@ static void test_gemv_rows(enum ggml_type t, bool q8, int rows, int cols)
 	int rc = glm_cuda_test_gemv(&g, err, sizeof err);
 	double e = rc ? INFINITY : rel_err(y, ref, n * rows);
 	ok(e <= (q8 ? 2e-2 : 1e-5), "gemv %s%s%s: 3 tokens × %d×%d after RMSNorm: rel err %.2e", ggml_type_name(t),
-	   q8 ? " int8 activations" : "", rows_label(), rows, cols, e);
+	   q8 ? " int8 activations" : "", kernel_label(), rows, cols, e);
 	if (rc)
 		diag("%s", err);
 	free(w); free(W); free(x); free(nw); free(y); free(ref);
@@ -355,7 +354,7 @@ static void test_gemv_moe_dims(enum ggml_type t, bool q8, int D, int Fd_all)
 	int rc = glm_cuda_test_gemv(&m, err, sizeof err);
 	double e = rc ? INFINITY : rel_err(act, ract, n * P * Fd);
 	ok(e <= (q8 ? 2e-2 : 1e-5), "gemv %s%s%s: expert gate/up GLU, 2 tokens × (3 chosen + shared) × %d: rel err %.2e",
-	   ggml_type_name(t), q8 ? " int8 activations" : "", rows_label(), D, e);
+	   ggml_type_name(t), q8 ? " int8 activations" : "", kernel_label(), D, e);
 	if (rc)
 		diag("%s", err);
 	/* down as a weighted sum, from the reference activations (zero past Fe) */
@@ -402,7 +401,7 @@ static void test_gemv_moe_dims(enum ggml_type t, bool q8, int D, int Fd_all)
 	 * 8-bit blocks of 32 lose more than on the Gaussian inputs above (2.6e-2
 	 * seen for Q4_1); the off-by-default int8 path, not the exact one */
 	ok(e <= (q8 ? 4e-2 : 1e-5), "gemv %s%s%s: weighted expert down sum (%d wide) added to the stream: rel err %.2e",
-	   ggml_type_name(t), q8 ? " int8 activations" : "", rows_label(), Fd, e);
+	   ggml_type_name(t), q8 ? " int8 activations" : "", kernel_label(), Fd, e);
 	if (rc)
 		diag("%s", err);
 	free(g); free(u); free(gs); free(us); free(dn); free(dns);
@@ -455,7 +454,7 @@ static void test_gemv_heads(enum ggml_type t, bool q8)
 	int rc = glm_cuda_test_gemv(&g, err, sizeof err);
 	double e = rc ? INFINITY : rel_err(y, ref, H * rows);
 	ok(e <= (q8 ? 2e-2 : 1e-5), "gemv %s%s%s: per-head slabs with strided inputs: rel err %.2e", ggml_type_name(t),
-	   q8 ? " int8 activations" : "", rows_label(), e);
+	   q8 ? " int8 activations" : "", kernel_label(), e);
 	if (rc)
 		diag("%s", err);
 	free(w); free(W); free(x); free(y); free(ref);
@@ -504,7 +503,7 @@ static void test_gemv_extra(enum ggml_type t)
 	int rc = glm_cuda_test_gemv(&g, err, sizeof err);
 	double e = rc ? INFINITY : rel_err(y, ref, gap + r1);
 	ok(e <= 1e-5, "gemv %s%s: two matrices of 70 and 45 rows on one input (q_a + kv_a): rel err %.2e",
-	   ggml_type_name(t), rows_label(), e);
+	   ggml_type_name(t), kernel_label(), e);
 	if (rc)
 		diag("%s", err);
 	free(w); free(wx); free(W); free(WX); free(x); free(y); free(ref);
