@@ -36,10 +36,16 @@ static inline __host__ __device__ int64_t ceil_div(int64_t a, int64_t b) { retur
 // launched through launch_k may be scheduled while the kernel before it in
 // the stream is still draining its last blocks, which hides most of the
 // launch gap between the ~16 dependent kernels of a decode layer. Such a
-// kernel must call pdl_begin() before touching global memory: it waits
-// until the previous kernel has completed and its writes are visible (so
-// ordering stays transitive along the stream), then lets the next kernel
-// start launching. Without the attribute, or before sm_90, both are no-ops.
+// kernel must call pdl_begin() in every block before touching memory that
+// earlier kernels write: it waits until the previous kernel has completed
+// and its writes are visible (so ordering stays transitive along the
+// stream), then lets the next kernel start launching. Without the
+// attribute, or before sm_90, both are no-ops.
+// What may come before the wait: data no kernel of the step writes (the
+// weights), and data written two or more launches back. Kernel N launches
+// only once every block of N-1 has passed its wait, which returns only
+// after N-2 completed; so at N's start N-2 and everything before it are
+// done and their writes are in L2 (read them with L2 loads, not L1).
 // The switch is process-wide, set by each forward call from its backend.
 extern bool glm_cuda_pdl_on;
 // multiprocessors of the current device (cached per device; device.cu)

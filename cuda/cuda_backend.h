@@ -35,6 +35,9 @@ struct glm_cuda_options {
 	                            the separate launches are cheaper) */
 	bool pdl;                /* programmatic dependent launch between the decode
 	                            kernels (true; sm_90+, ignored before) */
+	bool pdl_early;          /* with pdl: the fast GEMVs load their weights and the
+	                            decode attention its first KV tile before waiting
+	                            for the kernel before them (true) */
 	bool q8_wide;            /* fused attention over a q8_0 cache reads whole
 	                            34-byte blocks with 16-byte loads (true; false:
 	                            2-byte loads per 8 values, step 5) */

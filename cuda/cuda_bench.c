@@ -66,6 +66,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "--no-graph")) opt.use_graph = false;
 		else if (!strcmp(a, "--int8")) opt.exact = false;
 		else if (!strcmp(a, "--no-pdl")) opt.pdl = false;
+		else if (!strcmp(a, "--no-pdl-early")) opt.pdl_early = false;
 		else if (!strcmp(a, "--no-fast-gemv")) opt.fast_gemv = false;
 		else if (!strcmp(a, "--fold-norm")) opt.fold_norm = true;
 		else if (!strcmp(a, "--gemv-pipe")) opt.gemv_pipe = true;
@@ -95,7 +96,7 @@ int main(int argc, char **argv)
 		} else {
 			fprintf(stderr, "usage: glmchat-cuda-bench -m MODEL [-p 512,2048] [-n 128] [-d 0,8192] "
 			        "[--fa on,off] [--ctk f16,q8_0] [-r 3] [-b BATCH] [-c CTX] [--no-graph] "
-			        "[--gemm-min N] [--splits N] [--int8] [--no-pdl] [--no-q8-wide]\n"
+			        "[--gemm-min N] [--splits N] [--int8] [--no-pdl] [--no-pdl-early] [--no-q8-wide]\n"
 			        "       [--no-fast-gemv] [--fold-norm] [--gemv-pipe]\n"
 			        "       [--router-fused] [--attn-decode-legacy]\n");
 			return 2;

@@ -148,6 +148,7 @@ static gemv_args gv(const cuda_backend *b, const dtensor *W, int n, const float 
 	memset(&a, 0, sizeof a);
 	a.no_fast = !b->opt.fast_gemv;
 	a.pipe = b->opt.gemv_pipe;
+	a.load_early = b->opt.pdl && b->opt.pdl_early;
 	a.type = W->type;
 	a.ncols = (int)W->ne[0];
 	a.nrows = (int)W->ne[1];
@@ -284,6 +285,7 @@ static int attention_core(cuda_backend *b, uint8_t *cache, int n, char *err, siz
 	at.work_bytes = s->attn_work_bytes;
 	at.q8_wide = b->opt.q8_wide;
 	at.decode_legacy = b->opt.attn_decode_legacy;
+	at.load_early = b->opt.pdl && b->opt.pdl_early;
 	// fa off keeps the plain path for decode; batches always take the
 	// fused kernel when it exists (the plain score matrix is quadratic)
 	const bool fused = b->fused && (b->base.cfg.flash_attn || n > 1);
@@ -409,6 +411,7 @@ static int ffn_gemv(cuda_backend *b, const dlayer *L, int n, char *err, size_t e
 	a.sum = true;
 	a.scale = s->ew;
 	a.accumulate = true;
+	a.ids_early = true;   // top-k ran before the gate/up launch
 	const bool q8d = !b->opt.exact && gemv_q8_ok(&a);
 	if (q8d) {
 		TRY(q8_input(b, s->act, (int64_t)n * act_tok, err, errlen));

@@ -61,6 +61,17 @@ static __device__ __forceinline__ fast_inst fast_inst_of(const gemv_args &a, int
 	return I;
 }
 
+// Under PDL, a warp whose rows are known at launch loads them before it
+// waits for the previous kernel (common.cuh says what may come before the
+// wait): the weight fetch, most of a decode GEMV's time, overlaps the
+// previous kernel's last blocks instead of following them. Rows chosen by
+// expert ids the previous kernel wrote (the expert gate/up after top-k)
+// wait first.
+static __device__ __forceinline__ bool loads_early(const gemv_args &a, const fast_inst &I)
+{
+	return a.load_early && (!a.ids || I.j >= a.n_sel || a.ids_early);
+}
+
 // a row's result into y (GLU: silu(gate)·up; accumulate: added)
 template <bool GLU>
 static __device__ __forceinline__ void store_row(const gemv_args &a, const fast_inst &I, int row, float acc, float accu)
@@ -93,7 +104,6 @@ static __device__ __forceinline__ void load_pieces(const uint8_t *w, const uint8
 template <int T, int U, bool GLU, int LPR, bool NORM>
 static __global__ void __launch_bounds__(FAST_MAX_WARPS * WARP) gemv_fast_kernel(gemv_args a, int wpr, int rpb, int cpi)
 {
-	pdl_begin();
 	typedef fq<T> F;
 	constexpr int RPW = WARP / LPR;
 	__shared__ float red[FAST_MAX_WARPS][RPW][3];
@@ -102,6 +112,9 @@ static __global__ void __launch_bounds__(FAST_MAX_WARPS * WARP) gemv_fast_kernel
 	const int row = (blockIdx.x * rpb + rl) * RPW + sub;
 	const fast_inst I = fast_inst_of(a, wr, cpi);
 	const bool valid = row < I.lim;
+	const bool early = loads_early(a, I);
+	if (!early)
+		pdl_begin();
 
 	// rows past the end read the last row (never written): the warp stays
 	// converged for the barrier below
@@ -112,6 +125,8 @@ static __global__ void __launch_bounds__(FAST_MAX_WARPS * WARP) gemv_fast_kernel
 	typename F::raw rw[U], ru[GLU ? U : 1];
 	// every weight load first ...
 	load_pieces<T, U, GLU>(w, wu, p0, LPR, rw, ru);
+	if (early)
+		pdl_begin();
 	// (a warp barrier orders memory: no load may sink below it, so all are
 	// in flight at once; with non-coherent loads ptxas re-issued them next
 	// to their use to save registers, and few bytes were in flight)
@@ -212,7 +227,6 @@ template <int T, int U, bool GLU, int LPR>
 static __global__ void __launch_bounds__(FAST_MAX_WARPS * WARP)
 gemv_pipe_kernel(gemv_args a, int wpr, int rpb, int cpi, int ngroups)
 {
-	pdl_begin();
 	typedef fq<T> F;
 	constexpr int RPW = WARP / LPR;
 	__shared__ float red[2][FAST_MAX_WARPS][RPW][2];
@@ -220,10 +234,12 @@ gemv_pipe_kernel(gemv_args a, int wpr, int rpb, int cpi, int ngroups)
 	const int rl = warp / wpr, wr = warp % wpr, sub = lane / LPR, ln = lane % LPR;
 	const fast_inst I = fast_inst_of(a, wr, cpi);
 	const int lim = I.lim;
+	const bool early = loads_early(a, I);
+	if (!early)
+		pdl_begin();
 	const uint8_t *w0, *wu0;
 	inst_rows(a, I.t, I.j, 0, &w0, &wu0);
 	const float *x = a.x + (int64_t)I.t * a.x_tok + (int64_t)I.j * a.x_inst;
-	const float scale = a.sum && I.j < a.n_sel && a.scale ? a.scale[I.t * a.n_sel + I.j] : 1.0f;
 	const int p0 = I.c * U * LPR + ln;
 	// this warp's row in group g (rows past the end read the last one and
 	// are not written: the warp stays converged)
@@ -234,9 +250,13 @@ gemv_pipe_kernel(gemv_args a, int wpr, int rpb, int cpi, int ngroups)
 	};
 	typename F::raw ra[U], rb[U], ua[GLU ? U : 1], ub[GLU ? U : 1];
 	int g = blockIdx.x, k = 0;
+	if (g < ngroups)
+		load_pieces<T, U, GLU>(src(g, w0), GLU ? src(g, wu0) : NULL, p0, LPR, ra, ua);
+	if (early)
+		pdl_begin();
 	if (g >= ngroups)
 		return;
-	load_pieces<T, U, GLU>(src(g, w0), GLU ? src(g, wu0) : NULL, p0, LPR, ra, ua);
+	const float scale = a.sum && I.j < a.n_sel && a.scale ? a.scale[I.t * a.n_sel + I.j] : 1.0f;
 	// two groups per trip, so that the buffers alternate without copies
 	for (;;) {
 #pragma unroll

@@ -703,19 +703,23 @@ static __global__ void __launch_bounds__(FD_NW * WARP, 1)
 fa_decode_kernel(attn_args a, kv_layout L)
 {
 	constexpr int NQ = (G + 7) / 8, GP = 8 * NQ, NT = FD_NW * WARP;
-	pdl_begin();
+	if (!a.load_early)
+		pdl_begin();
 	extern __shared__ __align__(16) unsigned char smem[];
 	const int R = FULL ? FA_MAX_R : a.R, Dr = FULL ? 64 : a.Dr, D = R + Dr, KS = D / 16, CT = R / 16;
 	const size_t rb = FULL ? fd_full_row_bytes(KT) : L.row_bytes;
 	const fd_layout Y = fd_layout_of(KT, D, rb, GP);
 	const int DS = Y.DS;
 	const int warp = threadIdx.x / WARP, lane = threadIdx.x % WARP, g = lane >> 2, c = lane & 3;
-	const int pos = a.pos[0], kv_len = pos + 1;
+	const int pos = __ldcg(a.pos), kv_len = pos + 1;
 	int n_eff;
 	const int chunk = fd_chunk(kv_len, gridDim.x, &n_eff);
 	const int sp = blockIdx.x;
-	if (sp >= n_eff)
+	if (sp >= n_eff) {
+		if (a.load_early)
+			pdl_begin();
 		return;
+	}
 	const int kv0 = sp * chunk, kv1 = min(kv_len, kv0 + chunk);
 	const int ntile = (kv1 - kv0 + FD_T - 1) / FD_T;
 
@@ -756,6 +760,12 @@ fa_decode_kernel(attn_args a, kv_layout L)
 		cp_async_commit();
 	};
 	issue(0);
+	// Under PDL the first tile is on its way before the wait (a.load_early):
+	// the position comes from the host before the step and the cache rows
+	// from kv_store, launches back (common.cuh); Q is the previous
+	// kernel's output.
+	if (a.load_early)
+		pdl_begin();
 
 	// Q rows [qabs | RoPE(q_rot)] · scale in f16 (as q_prep_kernel), the
 	// padding heads zero, while the first tile is on its way. Every global

@@ -41,6 +41,10 @@ struct gemv_args {
 	float norm_eps;            // instances share the token's input), inside the fast kernel;
 	                           // the general one gets it normalised into norm_tmp
 	float *norm_tmp;           // (n_tok × x_tok floats) by a separate launch
+	bool load_early;           // fast kernel under PDL: load the weights before waiting for
+	                           // the previous kernel (glm_cuda_options.pdl_early), except
+	                           // rows picked by ids the previous kernel writes ...
+	bool ids_early;            // ... unless ids were written two or more launches back
 };
 int gemv_launch(const gemv_args *a, cudaStream_t s, char *err, size_t errlen);
 // the fast decode kernel (gemv_fast.cu) when it serves this shape: 1 launched,
@@ -54,7 +58,8 @@ static __device__ __forceinline__ void inst_rows(const gemv_args &a, int t, int 
 {
 	*wu = NULL;
 	if (j < a.n_sel) {
-		const int slab = a.ids ? a.ids[t * a.n_sel + j] : j;
+		// (L2, not L1: read before the PDL wait when ids_early)
+		const int slab = a.ids ? __ldcg(a.ids + t * a.n_sel + j) : j;
 		*w = a.w + (size_t)slab * a.nb2;
 		if (a.w_up)
 			*wu = a.w_up + (size_t)slab * a.nb2_up;
@@ -133,6 +138,8 @@ struct attn_args {
 	bool decode_legacy;        // fused path, one query token: the general kernel (q_prep,
 	                           // 32-row tiles, reduce over every split) instead of the
 	                           // decode kernel (glm_cuda_options.attn_decode_legacy)
+	bool load_early;           // decode kernel under PDL: the first KV tile's loads before
+	                           // waiting for the previous kernel (glm_cuda_options.pdl_early)
 };
 size_t attn_work_bytes_fused(int G, int R, int n, int n_split);
 size_t attn_work_bytes_plain(int G, int n, int64_t n_ctx);

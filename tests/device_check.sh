@@ -22,11 +22,10 @@
 # unless DC_NCU=1): a short call for one question.
 set -u
 OPTIONS=(
-	"router:--router-fused"
-	"attn-legacy:--attn-decode-legacy"
-	"general-gemv:--no-fast-gemv"
-	"fold-norm:--fold-norm"
+	"no-early:--no-pdl-early"
 	"pipe:--gemv-pipe"
+	"router:--router-fused"
+	"fold-norm:--fold-norm"
 )
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 DC=$REPO/${DC_DIR:-.dev/dc}

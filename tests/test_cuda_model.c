@@ -239,7 +239,8 @@ static double worst_vs_cpu(struct glm_backend *b, const struct glm_model *m, con
  * 1 no PDL (step 5), 4 the fused router (its counters must survive graph
  * replays) and the general attention kernel for decode, 5 the RMSNorms
  * folded into the fast GEMVs, 6 the general GEMV kernel instead of the
- * fast one, 7 the fast GEMV's pipelined variant (all options). */
+ * fast one, 7 the fast GEMV's pipelined variant, 8 PDL without the loads
+ * before the wait (all options). */
 static int make_old_kernels;
 
 static struct glm_backend *make(const struct glm_model *m, enum glm_kv_type kv, bool fa, int gemm_min, bool graph,
@@ -255,6 +256,7 @@ static struct glm_backend *make(const struct glm_model *m, enum glm_kv_type kv, 
 		o.fold_norm = make_old_kernels == 5;
 		o.fast_gemv = make_old_kernels != 6;
 		o.gemv_pipe = make_old_kernels == 7;
+		o.pdl_early = make_old_kernels != 8;
 		make_old_kernels = 0;
 	}
 	o.gemm_min_batch = gemm_min;
@@ -277,7 +279,7 @@ static void check_model(const char *dir, const char *name)
 	struct glm_model *m = NULL;
 	snprintf(path, sizeof path, "%s/%s.gguf", dir, name);
 	if (load_golden(dir, name, &g) || glm_model_load(path, &m, err, sizeof err)) {
-		skip(19, "%s: fixture unreadable (%s)", name, m ? "golden" : err);
+		skip(20, "%s: fixture unreadable (%s)", name, m ? "golden" : err);
 		free_golden(&g);
 		return;
 	}
@@ -298,6 +300,7 @@ static void check_model(const char *dir, const char *name)
 		{GLM_KV_F16, true, BIG, true, true, true, 5e-3, false, "f16 cache, decode graph, RMSNorms folded into the GEMVs (option)", 5},
 		{GLM_KV_F16, true, BIG, true, true, true, 5e-3, false, "f16 cache, decode graph, general GEMV kernel (option)", 6},
 		{GLM_KV_F16, true, BIG, true, true, true, 5e-3, false, "f16 cache, decode graph, pipelined fast GEMV (option)", 7},
+		{GLM_KV_F16, true, BIG, true, true, true, 5e-3, false, "f16 cache, decode graph, PDL without early loads (option)", 8},
 		{GLM_KV_F16, true, BIG, true, true, false, 1e-1, false, "f16 cache, decode with int8 activations (option)", 0},
 		{GLM_KV_F16, false, BIG, true, true, true, 5e-3, false, "f16 cache, plain attention (fa off), decode", 0},
 		{GLM_KV_BF16, true, BIG, true, true, true, 5e-3, true, "bf16 cache, fused attention, decode, vs CPU bf16", 0},
@@ -384,7 +387,7 @@ int main(void)
 		snprintf(p, sizeof p, "%s/%s.gguf", dir, mla[i]);
 		FILE *f = fopen(p, "rb");
 		if (!f) {
-			skip(19, "%s not found under $GLMCHAT_SHARED", mla[i]);
+			skip(20, "%s not found under $GLMCHAT_SHARED", mla[i]);
 			continue;
 		}
 		fclose(f);
