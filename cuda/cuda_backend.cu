@@ -21,8 +21,6 @@ extern "C" void glm_cuda_options_default(struct glm_cuda_options *o)
 	o->pdl = true;        /* +3.4% on the H200 */
 	o->pdl_early = true;  /* loads before the PDL wait (docs/PERF.md step 8) */
 	o->fast_gemv = true;  /* decode 162 -> 243 tok/s (docs/PERF.md step 7) */
-	o->gemv_pipe = false; /* prepared, not yet measured */
-	o->fold_norm = false; /* measured slower on the H200: 235.8 vs 244.3 tok/s */
 	o->q8_wide = true;    /* the step-6 attention kernel's q8_0 reads (legacy path) */
 }
 

@@ -27,12 +27,6 @@ struct glm_cuda_options {
 	                            allows, as llama.cpp's mmvq (~5e-2 on logits) */
 	bool fast_gemv;          /* decode GEMVs of Q4_K, Q5_K, Q6_K and Q8_0 rows take the
 	                            kernel of cuda/gemv_fast.cu (true; false: gemv.cu's) */
-	bool gemv_pipe;          /* the fast GEMV's pipelined variant: blocks stay and walk
-	                            row groups with the next group's loads in flight
-	                            (false: prepared, not yet measured, docs/PERF.md) */
-	bool fold_norm;          /* decode: the RMSNorms folded into the fast GEMVs that
-	                            read them (false: measured slower, docs/PERF.md;
-	                            the separate launches are cheaper) */
 	bool pdl;                /* programmatic dependent launch between the decode
 	                            kernels (true; sm_90+, ignored before) */
 	bool pdl_early;          /* with pdl: the fast GEMVs load their weights and the
@@ -41,9 +35,6 @@ struct glm_cuda_options {
 	bool q8_wide;            /* fused attention over a q8_0 cache reads whole
 	                            34-byte blocks with 16-byte loads (true; false:
 	                            2-byte loads per 8 values, step 5) */
-	bool router_fused;       /* decode: router GEMV + sigmoid + bias + top-k +
-	                            normalise/scale in one kernel (false: prepared,
-	                            not yet measured, docs/PERF.md) */
 	bool attn_decode_legacy; /* decode attention through the general fused kernel
 	                            (q_prep, 32-row tiles, two blocks per SM, reduce
 	                            over every split) instead of the decode kernel

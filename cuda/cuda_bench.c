@@ -68,10 +68,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "--no-pdl")) opt.pdl = false;
 		else if (!strcmp(a, "--no-pdl-early")) opt.pdl_early = false;
 		else if (!strcmp(a, "--no-fast-gemv")) opt.fast_gemv = false;
-		else if (!strcmp(a, "--fold-norm")) opt.fold_norm = true;
-		else if (!strcmp(a, "--gemv-pipe")) opt.gemv_pipe = true;
 		else if (!strcmp(a, "--no-q8-wide")) opt.q8_wide = false;
-		else if (!strcmp(a, "--router-fused")) opt.router_fused = true;
 		else if (!strcmp(a, "--attn-decode-legacy")) opt.attn_decode_legacy = true;
 		else if (!strcmp(a, "--gemm-min")) opt.gemm_min_batch = atoi(v), i++;
 		else if (!strcmp(a, "--splits")) opt.n_split = atoi(v), i++;
@@ -97,8 +94,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "usage: glmchat-cuda-bench -m MODEL [-p 512,2048] [-n 128] [-d 0,8192] "
 			        "[--fa on,off] [--ctk f16,q8_0] [-r 3] [-b BATCH] [-c CTX] [--no-graph] "
 			        "[--gemm-min N] [--splits N] [--int8] [--no-pdl] [--no-pdl-early] [--no-q8-wide]\n"
-			        "       [--no-fast-gemv] [--fold-norm] [--gemv-pipe]\n"
-			        "       [--router-fused] [--attn-decode-legacy]\n");
+			        "       [--no-fast-gemv] [--attn-decode-legacy]\n");
 			return 2;
 		}
 	}

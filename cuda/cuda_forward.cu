@@ -90,8 +90,6 @@ static size_t scratch_layout(const cuda_backend *b, int nb, uint8_t *base, scrat
 	}
 	s->attn_work = (float *)take(aw);
 	s->attn_work_bytes = aw;
-	if (b->opt.router_fused)
-		s->router_cnt = (unsigned *)take(sizeof(unsigned) * nb);
 	if (gemm) {
 		// the largest matrix that is not tiled: dense gate+up, or the attention output
 		int64_t w = imax(2LL * d.F * d.D, (int64_t)d.D * d.H * d.Dv);
@@ -130,8 +128,6 @@ int cuda_scratch_init(cuda_backend *b, int nb, char *err, size_t errlen)
 	if (CUDA_FAIL(cudaMalloc(&b->sbuf, b->sbytes), err, errlen))
 		return -1;
 	scratch_layout(b, nb, (uint8_t *)b->sbuf, &b->s);
-	if (b->s.router_cnt && CUDA_FAIL(cudaMemset(b->s.router_cnt, 0, sizeof(unsigned) * nb), err, errlen))
-		return -1;
 	if (CUDA_FAIL(cudaMallocHost((void **)&b->h_ids, sizeof(int) * (nb + 4)), err, errlen) ||
 	    CUDA_FAIL(cudaMallocHost((void **)&b->h_pos, sizeof(int) * 4), err, errlen) ||
 	    CUDA_FAIL(cudaMallocHost((void **)&b->h_logits, sizeof(float) * d.V), err, errlen))
@@ -147,7 +143,6 @@ static gemv_args gv(const cuda_backend *b, const dtensor *W, int n, const float 
 	gemv_args a;
 	memset(&a, 0, sizeof a);
 	a.no_fast = !b->opt.fast_gemv;
-	a.pipe = b->opt.gemv_pipe;
 	a.load_early = b->opt.pdl && b->opt.pdl_early;
 	a.type = W->type;
 	a.ncols = (int)W->ne[0];
@@ -183,40 +178,17 @@ static int q8_input(cuda_backend *b, const float *x, int64_t n, char *err, size_
 	return quantize_q8(x, n, b->s.xq, b->s.xd, b->stream, err, errlen);
 }
 
-// An option (measured slower than the RMSNorm launches, docs/PERF.md step
-// 7): the fast GEMV normalises its input itself (the row's Σ x² comes with
-// the dot products), so the three RMSNorm launches of a layer go away; for
-// weight types it does not take, gemv_launch normalises into s->h first.
-// Not with int8 activations (the norm also quantizes) or the fused router
-// (it reads s->h).
-static bool fold_norm(const cuda_backend *b)
-{
-	return b->opt.exact && !b->opt.router_fused && b->opt.fast_gemv && b->opt.fold_norm;
-}
-
-static void set_norm(cuda_backend *b, gemv_args *a, const dtensor *w, float eps)
-{
-	a->norm_w = (const float *)w->d;
-	a->norm_eps = eps;
-	a->norm_tmp = b->s.h;
-}
-
 static int attention_gemv(cuda_backend *b, const dlayer *L, uint8_t *cache, int n, char *err, size_t errlen)
 {
 	const dims d = dims_of(b);
 	scratch *s = &b->s;
 	cudaStream_t st = b->stream;
 	const float eps = b->hp.rms_eps, eps_in = b->hp.rms_eps_inner;
-	const bool fold = fold_norm(b);
 
 	const bool q8 = !b->opt.exact && d.D % 32 == 0 && d.Rq % 32 == 0;
-	if (!fold)
-		TRY(rmsnorm(s->x, d.D, d.D, n, (const float *)L->attn_norm.d, eps, s->h, d.D, q8 ? s->xq : NULL, s->xd,
-		            st, err, errlen));
-	const float *xin = fold ? s->x : s->h;
-	gemv_args a = gv(b, &L->attn_q_a, n, xin, d.D, s->cq, d.Rq);
-	if (fold)
-		set_norm(b, &a, &L->attn_norm, eps);
+	TRY(rmsnorm(s->x, d.D, d.D, n, (const float *)L->attn_norm.d, eps, s->h, d.D, q8 ? s->xq : NULL, s->xd, st, err,
+	            errlen));
+	gemv_args a = gv(b, &L->attn_q_a, n, s->h, d.D, s->cq, d.Rq);
 	if (n == 1 && L->attn_kv_a_mqa.type == L->attn_q_a.type &&
 	    L->attn_kv_a_mqa.nb[1] == L->attn_q_a.nb[1]) {
 		// decode: q_a and kv_a read the same input, so one launch does both
@@ -232,21 +204,16 @@ static int attention_gemv(cuda_backend *b, const dlayer *L, uint8_t *cache, int 
 		if (q8)
 			use_q8(b, &a);
 		TRY(gemv_launch(&a, st, err, errlen));
-		a = gv(b, &L->attn_kv_a_mqa, n, xin, d.D, s->ckv, d.R + d.Dr);
-		if (fold)
-			set_norm(b, &a, &L->attn_norm, eps);
+		a = gv(b, &L->attn_kv_a_mqa, n, s->h, d.D, s->ckv, d.R + d.Dr);
 		if (q8)
 			use_q8(b, &a);
 		TRY(gemv_launch(&a, st, err, errlen));
 	}
 	TRY(kv_store(s->ckv, d.R + d.Dr, (const float *)L->attn_kv_a_norm.d, eps_in, n, s->pos, &b->kv, cache, st,
 	             err, errlen));
-	if (!fold)
-		TRY(rmsnorm(s->cq, d.Rq, d.Rq, n, (const float *)L->attn_q_a_norm.d, eps_in, s->cq, d.Rq,
-		            q8 ? s->xq : NULL, s->xd, st, err, errlen));
+	TRY(rmsnorm(s->cq, d.Rq, d.Rq, n, (const float *)L->attn_q_a_norm.d, eps_in, s->cq, d.Rq, q8 ? s->xq : NULL,
+	            s->xd, st, err, errlen));
 	a = gv(b, &L->attn_q_b, n, s->cq, d.Rq, s->q, (int64_t)d.H * d.Dk);
-	if (fold)
-		set_norm(b, &a, &L->attn_q_a_norm, eps_in);
 	if (q8)
 		use_q8(b, &a);
 	TRY(gemv_launch(&a, st, err, errlen));
@@ -333,17 +300,12 @@ static int ffn_gemv(cuda_backend *b, const dlayer *L, int n, char *err, size_t e
 	const float eps = b->hp.rms_eps;
 
 	const bool q8 = !b->opt.exact && d.D % 32 == 0;
-	const bool fold = fold_norm(b);
-	if (!fold)
-		TRY(rmsnorm(s->x, d.D, d.D, n, (const float *)L->ffn_norm.d, eps, s->h, d.D, q8 ? s->xq : NULL, s->xd,
-		            st, err, errlen));
-	const float *xin = fold ? s->x : s->h;
+	TRY(rmsnorm(s->x, d.D, d.D, n, (const float *)L->ffn_norm.d, eps, s->h, d.D, q8 ? s->xq : NULL, s->xd, st, err,
+	            errlen));
 	if (!L->is_moe) {
-		gemv_args a = gv(b, &L->ffn_gate, n, xin, d.D, s->act, d.F);
+		gemv_args a = gv(b, &L->ffn_gate, n, s->h, d.D, s->act, d.F);
 		a.w_up = L->ffn_up.d;
 		a.nb2_up = L->ffn_up.nb[2];
-		if (fold)
-			set_norm(b, &a, &L->ffn_norm, eps);
 		if (q8)
 			use_q8(b, &a);
 		TRY(gemv_launch(&a, st, err, errlen));
@@ -355,30 +317,17 @@ static int ffn_gemv(cuda_backend *b, const dlayer *L, int n, char *err, size_t e
 		}
 		return gemv_launch(&a, st, err, errlen);
 	}
-	gemv_args a = gv(b, &L->ffn_gate_inp, n, xin, d.D, s->rlog, d.E);
-	if (s->router_cnt && !fold && n <= s->nb && (uintptr_t)L->ffn_gate_inp.d % 16 == 0 &&
-	    moe_router_fused_ok(L->ffn_gate_inp.type, d.D, L->ffn_gate_inp.nb[1], d.D, d.E, d.K)) {
-		// router GEMV + choice in one launch (option, off by default: not yet measured)
-		TRY(moe_router_fused((const float *)L->ffn_gate_inp.d, L->ffn_gate_inp.nb[1], xin, d.D, d.D,
-		                     (const float *)L->exp_probs_b.d, n, d.E, d.K, b->hp.gating,
-		                     b->hp.expert_weights_norm, b->hp.expert_weights_scale, s->rlog, s->router_cnt, s->eids,
-		                     s->ew, st, err, errlen));
-	} else {
-		if (fold)
-			set_norm(b, &a, &L->ffn_norm, eps);
-		TRY(gemv_launch(&a, st, err, errlen));
-		TRY(moe_topk(s->rlog, (const float *)L->exp_probs_b.d, n, d.E, d.K, b->hp.gating,
-		             b->hp.expert_weights_norm, b->hp.expert_weights_scale, s->eids, s->ew, st, err, errlen));
-	}
+	gemv_args a = gv(b, &L->ffn_gate_inp, n, s->h, d.D, s->rlog, d.E);
+	TRY(gemv_launch(&a, st, err, errlen));
+	TRY(moe_topk(s->rlog, (const float *)L->exp_probs_b.d, n, d.E, d.K, b->hp.gating, b->hp.expert_weights_norm,
+	             b->hp.expert_weights_scale, s->eids, s->ew, st, err, errlen));
 
 	// gate/up of the chosen experts (and the shared one when it has the same type)
 	const bool sh = L->ffn_gate_shexp.d != NULL;
 	const bool sh_fused = sh && L->ffn_gate_shexp.type == L->ffn_gate_exps.type &&
 	                      L->ffn_gate_shexp.nb[1] == L->ffn_gate_exps.nb[1];
 	const int64_t act_tok = (int64_t)d.P * d.Fe;
-	a = gv(b, &L->ffn_gate_exps, n, xin, d.D, s->act, act_tok);
-	if (fold)
-		set_norm(b, &a, &L->ffn_norm, eps);
+	a = gv(b, &L->ffn_gate_exps, n, s->h, d.D, s->act, act_tok);
 	a.w_up = L->ffn_up_exps.d;
 	a.nb2_up = L->ffn_up_exps.nb[2];
 	a.per_tok = sh_fused ? d.K + 1 : d.K;
@@ -391,9 +340,7 @@ static int ffn_gemv(cuda_backend *b, const dlayer *L, int n, char *err, size_t e
 		use_q8(b, &a);
 	TRY(gemv_launch(&a, st, err, errlen));
 	if (sh && !sh_fused) {
-		a = gv(b, &L->ffn_gate_shexp, n, xin, d.D, s->act + (int64_t)d.K * d.Fe, act_tok);
-		if (fold)
-			set_norm(b, &a, &L->ffn_norm, eps);
+		a = gv(b, &L->ffn_gate_shexp, n, s->h, d.D, s->act + (int64_t)d.K * d.Fe, act_tok);
 		a.w_up = L->ffn_up_shexp.d;
 		if (q8)
 			use_q8(b, &a);
@@ -561,8 +508,7 @@ static int ffn_gemm(cuda_backend *b, const dlayer *L, int n, char *err, size_t e
 
 static bool cancelled(glm_atomic_int *c) { return c && c->load() != 0; }
 
-// Logits of the chunk's tokens: the last one (f32 GEMV, output norm folded
-// in) or all of them, to the host buffer out (row stride V floats).
+// Logits of the chunk's tokens: the last one (f32 GEMV) or all of them, to the host buffer out (row stride V floats).
 static int output_logits(cuda_backend *b, int n, bool all, bool use_gemm, float *out, char *err, size_t errlen)
 {
 	const dims d = dims_of(b);
@@ -570,13 +516,9 @@ static int output_logits(cuda_backend *b, int n, bool all, bool use_gemm, float 
 	cudaStream_t st = b->stream;
 	if (!all) {
 		const bool q8 = !b->opt.exact && d.D % 32 == 0;
-		const bool fold = fold_norm(b);
-		if (!fold)
-			TRY(rmsnorm(s->x + (int64_t)(n - 1) * d.D, d.D, d.D, 1, (const float *)b->output_norm.d,
-			            b->hp.rms_eps, s->h, d.D, q8 ? s->xq : NULL, s->xd, st, err, errlen));
-		gemv_args a = gv(b, &b->output, 1, fold ? s->x + (int64_t)(n - 1) * d.D : s->h, d.D, s->logits, d.V);
-		if (fold)
-			set_norm(b, &a, &b->output_norm, b->hp.rms_eps);
+		TRY(rmsnorm(s->x + (int64_t)(n - 1) * d.D, d.D, d.D, 1, (const float *)b->output_norm.d, b->hp.rms_eps, s->h,
+		            d.D, q8 ? s->xq : NULL, s->xd, st, err, errlen));
+		gemv_args a = gv(b, &b->output, 1, s->h, d.D, s->logits, d.V);
 		if (q8)
 			use_q8(b, &a);
 		TRY(gemv_launch(&a, st, err, errlen));

@@ -54,7 +54,6 @@ struct scratch {
 	float *ew;                 // [nb × k]
 	float *logits;             // [max(1, nbl) × V]
 	float *attn_work;          // attention scratch
-	unsigned *router_cnt;      // [nb] zeroed counters of the fused router (option router_fused), or NULL
 	size_t attn_work_bytes;
 	// prefill GEMM path
 	__half *wdq;               // dequantized weight tile

@@ -72,7 +72,6 @@ extern "C" int glm_cuda_test_gemv(const struct glm_cuda_gemv_test *t, char *err,
 	a.sum = t->sum;
 	a.accumulate = t->accumulate;
 	a.no_fast = t->no_fast;
-	a.pipe = t->pipe;
 	a.nrows_x = t->nrows_x;
 	if (!(a.w = P.up<uint8_t>(t->w, t->w_bytes, err, errlen)))
 		return -1;
@@ -92,17 +91,8 @@ extern "C" int glm_cuda_test_gemv(const struct glm_cuda_gemv_test *t, char *err,
 		const float *nw = P.up<float>(t->norm_w, sizeof(float) * t->ncols, err, errlen);
 		if (!nw)
 			return -1;
-		if (!t->q8) {
-			// folded into the fast kernel (decode's fold_norm option), or
-			// the separate launch into norm_tmp gemv_launch makes for others
-			a.norm_w = nw;
-			a.norm_eps = t->norm_eps;
-			if (!(a.norm_tmp = P.up<float>(NULL, sizeof(float) * t->x_count, err, errlen)))
-				return -1;
-		} else if (rmsnorm(dx, t->x_tok, t->ncols, t->n_tok, nw, t->norm_eps, dx, t->x_tok, NULL, NULL, 0, err,
-		                   errlen)) {
+		if (rmsnorm(dx, t->x_tok, t->ncols, t->n_tok, nw, t->norm_eps, dx, t->x_tok, NULL, NULL, 0, err, errlen))
 			return -1;
-		}
 	}
 	if (t->q8) {
 		int8_t *xq = P.up<int8_t>(NULL, t->x_count, err, errlen);
@@ -245,62 +235,6 @@ extern "C" int glm_cuda_test_topk(const float *logits, const float *bias, int n,
 	if (moe_topk(dl, db, n, E, k, gating, norm, scale, di, dw, 0, err, errlen))
 		return -1;
 	if (finish(ids, di, sizeof(int) * n * k, err, errlen))
-		return -1;
-	return finish(weights, dw, sizeof(float) * n * k, err, errlen);
-}
-
-extern "C" int glm_cuda_test_router(const float *w, int E, int D, const float *x, int n, const float *bias, int k,
-                                    int gating, bool norm, float scale, bool fused, float *logits, int *ids,
-                                    float *weights, char *err, size_t errlen)
-{
-	dev_pool P;
-	const float *dW = P.up<float>(w, sizeof(float) * E * D, err, errlen);
-	const float *dx = P.up<float>(x, sizeof(float) * n * D, err, errlen);
-	const float *db = bias ? P.up<float>(bias, sizeof(float) * E, err, errlen) : NULL;
-	float *dl = P.up<float>(NULL, sizeof(float) * n * E, err, errlen);
-	int *di = P.up<int>(NULL, sizeof(int) * n * k, err, errlen);
-	float *dw = P.up<float>(NULL, sizeof(float) * n * k, err, errlen);
-	if (!dW || !dx || (bias && !db) || !dl || !di || !dw)
-		return -1;
-	if (fused) {
-		// twice on the same counters, as a graph replay would: they must be
-		// left at zero, and the result must not change
-		unsigned *cnt = P.up<unsigned>(NULL, sizeof(unsigned) * n, err, errlen), h[64] = {0}, nz = 0;
-		if (!cnt)
-			return -1;
-		for (int rep = 0; rep < 2; rep++)
-			if (moe_router_fused(dW, sizeof(float) * D, dx, D, D, db, n, E, k, gating, norm, scale, dl, cnt, di,
-			                     dw, 0, err, errlen))
-				return -1;
-		if (CUDA_FAIL(cudaMemcpy(h, cnt, sizeof(unsigned) * (n < 64 ? n : 64), cudaMemcpyDeviceToHost), err, errlen))
-			return -1;
-		for (int i = 0; i < (n < 64 ? n : 64); i++)
-			nz |= h[i];
-		if (nz) {
-			snprintf(err, errlen, "cuda: router: counter not reset");
-			return -1;
-		}
-	} else {
-		// the default decode path: the GEMV kernel, then the top-k kernel
-		gemv_args a;
-		memset(&a, 0, sizeof a);
-		a.type = GGML_TYPE_F32;
-		a.ncols = D;
-		a.nrows = E;
-		a.w = (const uint8_t *)dW;
-		a.nb1 = sizeof(float) * D;
-		a.nb2 = sizeof(float) * D * E;
-		a.n_tok = n;
-		a.per_tok = 1;
-		a.n_sel = 1;
-		a.x = dx;
-		a.x_tok = D;
-		a.y = dl;
-		a.y_tok = E;
-		if (gemv_launch(&a, 0, err, errlen) || moe_topk(dl, db, n, E, k, gating, norm, scale, di, dw, 0, err, errlen))
-			return -1;
-	}
-	if (finish(logits, dl, sizeof(float) * n * E, err, errlen) || finish(ids, di, sizeof(int) * n * k, err, errlen))
 		return -1;
 	return finish(weights, dw, sizeof(float) * n * k, err, errlen);
 }

@@ -39,7 +39,6 @@ struct glm_cuda_gemv_test {
 	bool q8;                        /* int8 activations (x_count % 32 == 0) */
 	int nrows_x;                    /* rows of w_x when they differ (0: nrows) */
 	bool no_fast;                   /* never the fast decode kernel (gemv_fast.cu) */
-	bool pipe;                      /* its pipelined variant (where it applies) */
 };
 int glm_cuda_test_gemv(const struct glm_cuda_gemv_test *t, char *err, size_t errlen);
 
@@ -71,13 +70,6 @@ bool glm_cuda_test_fused_supported(int G, int R, int Dr, int kv_type);
 /* Router choice: ids and weights (n × k) from logits (n × E). */
 int glm_cuda_test_topk(const float *logits, const float *bias, int n, int E, int k, int gating, bool norm,
                        float scale, int *ids, float *weights, char *err, size_t errlen);
-
-/* The decode router on W (f32, E × D) and x (n × D): logits (n × E), ids
- * and weights (n × k). fused: the one-kernel router (option router_fused);
- * else the default GEMV + top-k kernels. */
-int glm_cuda_test_router(const float *w, int E, int D, const float *x, int n, const float *bias, int k,
-                         int gating, bool norm, float scale, bool fused, float *logits, int *ids,
-                         float *weights, char *err, size_t errlen);
 
 /* Free and total memory of the current device (cudaMemGetInfo). */
 int glm_cuda_test_mem_info(size_t *free_b, size_t *total_b);

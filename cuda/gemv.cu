@@ -190,25 +190,6 @@ int gemv_launch(const gemv_args *a, cudaStream_t s, char *err, size_t errlen)
 		         ggml_type_name(a->type), a->ncols);
 		return -1;
 	}
-	if (a->norm_w && (a->xq || a->sum || a->x_inst || a->ncols % 4 || a->x_tok % 4)) {
-		snprintf(err, errlen, "cuda: gemv: a folded RMSNorm needs f32 inputs shared by all instances");
-		return -1;
-	}
-	if (a->norm_w && !gemv_fast_ok(a)) {
-		// no kernel here normalises on the way: a separate launch first
-		if (!a->norm_tmp) {
-			snprintf(err, errlen, "cuda: gemv: %s rows need a scratch buffer for the RMSNorm",
-			         ggml_type_name(a->type));
-			return -1;
-		}
-		if (rmsnorm(a->x, a->x_tok, a->ncols, a->n_tok, a->norm_w, a->norm_eps, a->norm_tmp, a->x_tok, NULL, NULL,
-		            s, err, errlen))
-			return -1;
-		gemv_args b = *a;
-		b.x = a->norm_tmp;
-		b.norm_w = NULL;
-		return gemv_launch(&b, s, err, errlen);
-	}
 	if (a->xq && !gemv_q8_ok(a)) {
 		snprintf(err, errlen, "cuda: gemv: no int8-activation path for %s with this layout", ggml_type_name(a->type));
 		return -1;

@@ -1,6 +1,6 @@
 // The decode GEMV for the weight types GLM files are made of (Q4_K, Q5_K,
 // Q6_K, Q8_0, and the f32 router), when a row's pieces split evenly over the
-// lanes (or half-warps), optionally with the RMSNorm of its input folded in.
+// lanes (or half-warps).
 //
 // ncu on the H200 showed the general kernel (gemv.cu) at 0.2-0.9 TB/s: a
 // lane loaded a few bytes, decoded them and only then loaded the next
@@ -98,15 +98,39 @@ static __device__ __forceinline__ void load_pieces(const uint8_t *w, const uint8
 	}
 }
 
+// the dot products of a warp's pieces (loaded by load_pieces) with x
+template <int T, int U, bool GLU>
+static __device__ __forceinline__ void dot_pieces(const float *x, int p0, int step, const typename fq<T>::raw (&rw)[U],
+                                                  const typename fq<T>::raw (&ru)[GLU ? U : 1], float *acc,
+                                                  float *accu)
+{
+	typedef fq<T> F;
+	float a = 0.0f, b = 0.0f;
+#pragma unroll
+	for (int u = 0; u < U; u++) {
+		const int p = p0 + u * step, blk = p / F::NP, pi = p % F::NP;
+		const float *xb = x + blk * qt<T>::QK;
+		float4 xr[F::NRUN];
+#pragma unroll
+		for (int r = 0; r < F::NRUN; r++)
+			xr[r] = __ldg((const float4 *)(xb + F::run_start(pi, r)));
+		a += F::dot(rw[u], pi, xr);
+		if constexpr (GLU)
+			b += F::dot(ru[u], pi, xr);
+	}
+	*acc = a;
+	*accu = b;
+}
+
 // grid: (row groups, tokens (sum) or tokens × instances); block: rpb row
 // groups × wpr warps; a warp holds WARP / LPR rows (LPR lanes each). cpi:
 // chunks of U pieces per lane in one instance row.
-template <int T, int U, bool GLU, int LPR, bool NORM>
+template <int T, int U, bool GLU, int LPR>
 static __global__ void __launch_bounds__(FAST_MAX_WARPS * WARP) gemv_fast_kernel(gemv_args a, int wpr, int rpb, int cpi)
 {
 	typedef fq<T> F;
 	constexpr int RPW = WARP / LPR;
-	__shared__ float red[FAST_MAX_WARPS][RPW][3];
+	__shared__ float red[FAST_MAX_WARPS][RPW][2];
 	const int warp = threadIdx.x / WARP, lane = threadIdx.x % WARP;
 	const int rl = warp / wpr, wr = warp % wpr, sub = lane / LPR, ln = lane % LPR;
 	const int row = (blockIdx.x * rpb + rl) * RPW + sub;
@@ -131,177 +155,30 @@ static __global__ void __launch_bounds__(FAST_MAX_WARPS * WARP) gemv_fast_kernel
 	// in flight at once; with non-coherent loads ptxas re-issued them next
 	// to their use to save registers, and few bytes were in flight)
 	__syncwarp();
-	// ... then the arithmetic. A folded RMSNorm multiplies x by its weights
-	// here and the row's Σ x² (every x once over the row's warps) scales
-	// the dots at the end.
-	const float *g = a.norm_w;   // NORM: not NULL
-	float acc = 0.0f, accu = 0.0f, ss = 0.0f;
-#pragma unroll
-	for (int u = 0; u < U; u++) {
-		const int p = p0 + u * LPR, blk = p / F::NP, pi = p % F::NP;
-		const float *xb = x + blk * qt<T>::QK;
-		float4 xr[F::NRUN];
-#pragma unroll
-		for (int r = 0; r < F::NRUN; r++)
-			xr[r] = __ldg((const float4 *)(xb + F::run_start(pi, r)));
-		if constexpr (NORM) {
-#pragma unroll
-			for (int r = 0; r < F::NRUN; r++) {
-				const float4 gr = __ldg((const float4 *)(g + blk * qt<T>::QK + F::run_start(pi, r)));
-				ss = fmaf(xr[r].x, xr[r].x, fmaf(xr[r].y, xr[r].y, fmaf(xr[r].z, xr[r].z, fmaf(xr[r].w, xr[r].w, ss))));
-				xr[r] = make_float4(xr[r].x * gr.x, xr[r].y * gr.y, xr[r].z * gr.z, xr[r].w * gr.w);
-			}
-		}
-		acc += F::dot(rw[u], pi, xr);
-		if constexpr (GLU)
-			accu += F::dot(ru[u], pi, xr);
-	}
+	// ... then the arithmetic
+	float acc = 0.0f, accu = 0.0f;
+	dot_pieces<T, U, GLU>(x, p0, LPR, rw, ru, &acc, &accu);
 	if (a.sum && I.j < a.n_sel && a.scale)
 		acc *= a.scale[I.t * a.n_sel + I.j];
 	acc = row_sum<LPR>(acc);
 	if constexpr (GLU)
 		accu = row_sum<LPR>(accu);
-	if constexpr (NORM)
-		ss = row_sum<LPR>(ss);
 	if (wpr > 1) {
 		if (ln == 0) {
 			red[warp][sub][0] = acc;
 			red[warp][sub][1] = accu;
-			red[warp][sub][2] = ss;
 		}
 		__syncthreads();
 		if (wr == 0) {
-			acc = accu = ss = 0.0f;
+			acc = accu = 0.0f;
 			for (int i = 0; i < wpr; i++) {
 				acc += red[rl * wpr + i][sub][0];
 				accu += red[rl * wpr + i][sub][1];
-				ss += red[rl * wpr + i][sub][2];
 			}
 		}
-	}
-	if constexpr (NORM) {
-		const float rinv = rsqrtf(ss / (float)a.ncols + a.norm_eps);
-		acc *= rinv;
-		accu *= rinv;
 	}
 	if (valid && wr == 0 && ln == 0)
 		store_row<GLU>(a, I, row, acc, accu);
-}
-
-// ---- the pipelined variant (option glm_cuda_options.gemv_pipe, off: not
-// yet measured). The kernel above lives for one row group: a warp waits for
-// its loads, computes, reduces and exits, and the ncu profile says that
-// lifetime, not bytes, bounds it (1 TB/s for the expert gate/up). Here a
-// block stays and walks row groups blockIdx.x, + gridDim.x, ... (the grid
-// is what fits on the GPU at once), and each warp issues the loads of the
-// next group before computing the current one, so its loads are in flight
-// during the arithmetic; the expert id and slab pointers are resolved once
-// per block. The partial sums of a row go through shared memory as above,
-// double-buffered so that one barrier per group suffices. No folded norm.
-
-// the dot products of one group's pieces (loaded by load_pieces) with x
-template <int T, int U, bool GLU>
-static __device__ __forceinline__ void dot_pieces(const float *x, int p0, int step, const typename fq<T>::raw (&rw)[U],
-                                                  const typename fq<T>::raw (&ru)[GLU ? U : 1], float *acc,
-                                                  float *accu)
-{
-	typedef fq<T> F;
-	float a = 0.0f, b = 0.0f;
-#pragma unroll
-	for (int u = 0; u < U; u++) {
-		const int p = p0 + u * step, blk = p / F::NP, pi = p % F::NP;
-		const float *xb = x + blk * qt<T>::QK;
-		float4 xr[F::NRUN];
-#pragma unroll
-		for (int r = 0; r < F::NRUN; r++)
-			xr[r] = __ldg((const float4 *)(xb + F::run_start(pi, r)));
-		a += F::dot(rw[u], pi, xr);
-		if constexpr (GLU)
-			b += F::dot(ru[u], pi, xr);
-	}
-	*acc = a;
-	*accu = b;
-}
-
-template <int T, int U, bool GLU, int LPR>
-static __global__ void __launch_bounds__(FAST_MAX_WARPS * WARP)
-gemv_pipe_kernel(gemv_args a, int wpr, int rpb, int cpi, int ngroups)
-{
-	typedef fq<T> F;
-	constexpr int RPW = WARP / LPR;
-	__shared__ float red[2][FAST_MAX_WARPS][RPW][2];
-	const int warp = threadIdx.x / WARP, lane = threadIdx.x % WARP;
-	const int rl = warp / wpr, wr = warp % wpr, sub = lane / LPR, ln = lane % LPR;
-	const fast_inst I = fast_inst_of(a, wr, cpi);
-	const int lim = I.lim;
-	const bool early = loads_early(a, I);
-	if (!early)
-		pdl_begin();
-	const uint8_t *w0, *wu0;
-	inst_rows(a, I.t, I.j, 0, &w0, &wu0);
-	const float *x = a.x + (int64_t)I.t * a.x_tok + (int64_t)I.j * a.x_inst;
-	const int p0 = I.c * U * LPR + ln;
-	// this warp's row in group g (rows past the end read the last one and
-	// are not written: the warp stays converged)
-	auto row_of = [&](int g) { return (g * rpb + rl) * RPW + sub; };
-	auto src = [&](int g, const uint8_t *base) {
-		const int r = row_of(g);
-		return base + (size_t)(r < lim ? r : lim - 1) * a.nb1;
-	};
-	typename F::raw ra[U], rb[U], ua[GLU ? U : 1], ub[GLU ? U : 1];
-	int g = blockIdx.x, k = 0;
-	if (g < ngroups)
-		load_pieces<T, U, GLU>(src(g, w0), GLU ? src(g, wu0) : NULL, p0, LPR, ra, ua);
-	if (early)
-		pdl_begin();
-	if (g >= ngroups)
-		return;
-	const float scale = a.sum && I.j < a.n_sel && a.scale ? a.scale[I.t * a.n_sel + I.j] : 1.0f;
-	// two groups per trip, so that the buffers alternate without copies
-	for (;;) {
-#pragma unroll
-		for (int half = 0; half < 2; half++) {
-			const int gn = g + (int)gridDim.x;
-			if (gn < ngroups) {
-				if (half == 0)
-					load_pieces<T, U, GLU>(src(gn, w0), GLU ? src(gn, wu0) : NULL, p0, LPR, rb, ub);
-				else
-					load_pieces<T, U, GLU>(src(gn, w0), GLU ? src(gn, wu0) : NULL, p0, LPR, ra, ua);
-			}
-			// (the next group's loads stay issued before this arithmetic)
-			__syncwarp();
-			float acc, accu;
-			if (half == 0)
-				dot_pieces<T, U, GLU>(x, p0, LPR, ra, ua, &acc, &accu);
-			else
-				dot_pieces<T, U, GLU>(x, p0, LPR, rb, ub, &acc, &accu);
-			acc = row_sum<LPR>(acc * scale);
-			if constexpr (GLU)
-				accu = row_sum<LPR>(accu);
-			if (wpr > 1) {
-				float(*rd)[RPW][2] = red[k & 1];
-				if (ln == 0) {
-					rd[warp][sub][0] = acc;
-					rd[warp][sub][1] = accu;
-				}
-				__syncthreads();
-				if (wr == 0) {
-					acc = accu = 0.0f;
-					for (int i = 0; i < wpr; i++) {
-						acc += rd[rl * wpr + i][sub][0];
-						accu += rd[rl * wpr + i][sub][1];
-					}
-				}
-			}
-			const int row = row_of(g);
-			if (row < lim && wr == 0 && ln == 0)
-				store_row<GLU>(a, I, row, acc, accu);
-			k++;
-			g = gn;
-			if (g >= ngroups)
-				return;
-		}
-	}
 }
 
 template <int T>
@@ -319,17 +196,10 @@ static void launch_one(int lpr, const gemv_args *a, dim3 grid, dim3 block, int w
                        cudaStream_t s)
 {
 	if constexpr (U <= (GLU ? (int)fq<T>::UMAX_GLU : (int)fq<T>::UMAX)) {
-		if (lpr == WARP) {
-			if (a->norm_w)
-				launch_k(gemv_fast_kernel<T, U, GLU, WARP, true>, grid, block, 0, s, *a, wpr, rpb, cpi);
-			else
-				launch_k(gemv_fast_kernel<T, U, GLU, WARP, false>, grid, block, 0, s, *a, wpr, rpb, cpi);
-		} else if constexpr (!GLU) {
-			if (a->norm_w)
-				launch_k(gemv_fast_kernel<T, U, GLU, WARP / 2, true>, grid, block, 0, s, *a, wpr, rpb, cpi);
-			else
-				launch_k(gemv_fast_kernel<T, U, GLU, WARP / 2, false>, grid, block, 0, s, *a, wpr, rpb, cpi);
-		}
+		if (lpr == WARP)
+			launch_k(gemv_fast_kernel<T, U, GLU, WARP>, grid, block, 0, s, *a, wpr, rpb, cpi);
+		else if constexpr (!GLU)
+			launch_k(gemv_fast_kernel<T, U, GLU, WARP / 2>, grid, block, 0, s, *a, wpr, rpb, cpi);
 	}
 }
 
@@ -355,7 +225,7 @@ struct fast_plan {
 };
 
 template <int T>
-static bool fast_plan_for(const gemv_args *a, fast_plan *P, int ucap = 8)
+static bool fast_plan_for(const gemv_args *a, fast_plan *P)
 {
 	typedef fq<T> F;
 	const bool glu = a->w_up != NULL;
@@ -363,7 +233,7 @@ static bool fast_plan_for(const gemv_args *a, fast_plan *P, int ucap = 8)
 	// a whole warp per row, or (rows of fewer pieces, e.g. k_b's 192
 	// columns of Q8_0) a half-warp per row
 	const int lpr = npi % WARP == 0 ? WARP : npi % (WARP / 2) == 0 && !glu ? WARP / 2 : 0;
-	if (!lpr || !aligned_for<T>(a) || (glu && a->sum) || (a->norm_w && (a->sum || a->x_inst)))
+	if (!lpr || !aligned_for<T>(a) || (glu && a->sum))
 		return false;
 	const int rpw = WARP / lpr;                                 // rows per warp
 	const int ppl = (int)(npi / lpr);                           // pieces per lane in one row
@@ -378,7 +248,7 @@ static bool fast_plan_for(const gemv_args *a, fast_plan *P, int ucap = 8)
 	int U = 0;
 	for (int i = 0; i < 6; i++) {
 		const int u = cand[i];
-		if (ppl % u || u > ucap || u > (glu ? (int)F::UMAX_GLU : (int)F::UMAX) || ninst * (ppl / u) > FAST_MAX_WARPS)
+		if (ppl % u || u > (glu ? (int)F::UMAX_GLU : (int)F::UMAX) || ninst * (ppl / u) > FAST_MAX_WARPS)
 			continue;
 		if (!U)
 			U = u;   // the largest that fits, if none reaches `want`
@@ -399,59 +269,10 @@ static bool fast_plan_for(const gemv_args *a, fast_plan *P, int ucap = 8)
 	return true;
 }
 
-// The pipelined kernel holds two groups' loads: at most 2 pieces per lane
-// (1 with two matrices); more took 100-128 registers or spilled (ptxas -v).
-#define PIPE_UMAX 2
-
-template <int T, int U, bool GLU, int LPR>
-static void launch_pipe(const gemv_args *a, const fast_plan &P, cudaStream_t s)
-{
-	// as many blocks as fit on the GPU at once (occupancy by block size;
-	// the same on every device of one architecture)
-	static int occ[FAST_MAX_WARPS + 1];
-	const int nw = (int)P.block.x / WARP;
-	if (!occ[nw]) {
-		int n = 0;
-		cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, gemv_pipe_kernel<T, U, GLU, LPR>, (int)P.block.x, 0);
-		occ[nw] = n > 0 ? n : 1;
-	}
-	const int64_t fit = (int64_t)occ[nw] * cuda_sm_count() / P.grid.y;
-	const unsigned gx = (unsigned)(fit < 1 ? 1 : fit < (int64_t)P.grid.x ? fit : P.grid.x);
-	launch_k(gemv_pipe_kernel<T, U, GLU, LPR>, dim3(gx, P.grid.y), P.block, 0, s, *a, P.wpr, P.rpb, P.cpi,
-	         (int)P.grid.x);
-}
-
-template <int T, int U, bool GLU>
-static void launch_pipe_u(const gemv_args *a, const fast_plan &P, cudaStream_t s)
-{
-	if constexpr (U <= (GLU ? 1 : PIPE_UMAX) && U <= (GLU ? (int)fq<T>::UMAX_GLU : (int)fq<T>::UMAX)) {
-		if (P.lpr == WARP)
-			launch_pipe<T, U, GLU, WARP>(a, P, s);
-		else if constexpr (!GLU)
-			launch_pipe<T, U, GLU, WARP / 2>(a, P, s);
-	}
-}
-
-template <int T, bool GLU>
-static void launch_pipe_any(const gemv_args *a, const fast_plan &P, cudaStream_t s)
-{
-	switch (P.U) {
-	case 1: launch_pipe_u<T, 1, GLU>(a, P, s); break;
-	case 2: launch_pipe_u<T, 2, GLU>(a, P, s); break;
-	}
-}
-
 template <int T>
 static int fast_run(const gemv_args *a, cudaStream_t s)
 {
 	fast_plan P;
-	if (a->pipe && !a->norm_w && fast_plan_for<T>(a, &P, a->w_up ? 1 : PIPE_UMAX)) {
-		if (a->w_up)
-			launch_pipe_any<T, true>(a, P, s);
-		else
-			launch_pipe_any<T, false>(a, P, s);
-		return 1;
-	}
 	if (!fast_plan_for<T>(a, &P))
 		return 0;
 	if (a->w_up)

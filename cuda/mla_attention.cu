@@ -889,38 +889,46 @@ fa_decode_kernel(attn_args a, kv_layout L)
 			// byte offsets from the stage (a shared-memory pointer all along:
 			// a cast through an integer would make the loads generic ones)
 			const int src = (int)((uintptr_t)(a.cache + (size_t)t0 * rb) & 15);
-			const int bpr = (D + 31) / 32, qstep_r = NT / bpr, qstep_c = NT % bpr;
-			int row = threadIdx.x / bpr, qb = threadIdx.x % bpr;
-			for (int i = threadIdx.x; i < FD_T * bpr; i += NT) {
-				uint4 o[4];
+			// A thread expands 8-value chunks (quarter blocks), so that a
+			// warp's 16-byte stores are 32 consecutive chunks of a row: with a
+			// whole block per thread they were 64 bytes apart, 16 shared-
+			// memory wavefronts per store instead of 4. XB chunks at a time,
+			// every load of a batch before its first use (a loop of
+			// load-then-store waits one shared-memory round trip per chunk,
+			// and two warps per scheduler hide little of it).
+			constexpr int XB = 6;
+			const int nch8 = FD_T * cpr;
+			for (int i0 = threadIdx.x; i0 < nch8; i0 += XB * NT) {
+				uint32_t u[XB][3];
+				uint16_t dh[XB];
+				int sh[XB];
 #pragma unroll
-				for (int j = 0; j < 4; j++)
-					o[j] = make_uint4(0, 0, 0, 0);
-				if (row < nrow) {
-					// the block's 32 bytes from 9 aligned words (the block is
-					// 2-byte aligned: its data starts at byte 0 or 2 of a word)
-					const int b = src + row * (int)rb + 34 * qb;
-					const __half2 d2 = __half2half2(__ushort_as_half(*(const uint16_t *)(stg + b)));
-					const uint32_t *w = (const uint32_t *)(stg + ((b + 2) & ~3));
-					const int sh = ((b + 2) & 3) * 8;
-					uint32_t u[9];
-#pragma unroll
-					for (int k = 0; k < 9; k++)
-						u[k] = w[k];
-#pragma unroll
-					for (int j = 0; j < 4; j++)
-						o[j] = q8_to_h8(__funnelshift_r(u[2 * j], u[2 * j + 1], sh),
-						                __funnelshift_r(u[2 * j + 1], u[2 * j + 2], sh), d2);
+				for (int k = 0; k < XB; k++) {
+					const int i = i0 + k * NT, row = i / cpr, c8 = i % cpr;
+					u[k][0] = u[k][1] = u[k][2] = 0u;
+					dh[k] = 0;
+					sh[k] = 0;
+					if (i < nch8 && row < nrow) {
+						// the chunk's 8 bytes from 3 aligned words (blocks are
+						// 2-byte aligned: a chunk starts at byte 0 or 2 of a word)
+						const int b = src + row * (int)rb + 34 * (c8 >> 2), q0 = b + 2 + 8 * (c8 & 3);
+						const uint32_t *w = (const uint32_t *)(stg + (q0 & ~3));
+						dh[k] = *(const uint16_t *)(stg + b);
+						sh[k] = (q0 & 3) * 8;
+						u[k][0] = w[0];
+						u[k][1] = w[1];
+						u[k][2] = w[2];
+					}
 				}
 #pragma unroll
-				for (int j = 0; j < 4; j++)
-					if (4 * qb + j < cpr)
-						*(uint4 *)(Tq + row * DS + 32 * qb + 8 * j) = o[j];
-				row += qstep_r;
-				qb += qstep_c;
-				if (qb >= bpr) {
-					qb -= bpr;
-					row++;
+				for (int k = 0; k < XB; k++) {
+					const int i = i0 + k * NT;
+					if (i < nch8) {
+						// rows past the context: d = 0 gives zeros
+						const __half2 d2 = __half2half2(__ushort_as_half(dh[k]));
+						*(uint4 *)(Tq + (i / cpr) * DS + 8 * (i % cpr)) =
+							q8_to_h8(__funnelshift_r(u[k][0], u[k][1], sh[k]), __funnelshift_r(u[k][1], u[k][2], sh[k]), d2);
+					}
 				}
 			}
 			__syncthreads();

@@ -10,8 +10,7 @@
 // One warp per token; each lane keeps the scores of experts lane, lane+32,
 // ... in registers. Ties go to the lower expert index.
 #define TOPK_EPL 8        // experts per lane: up to 256 experts
-// The choice for token t by one warp from its E logits lg (global or
-// shared memory); shared by the plain top-k kernel and the fused router.
+// The choice for token t by one warp from its E logits lg.
 static __device__ __forceinline__ void topk_warp(const float *lg, const float *bias, int t, int E, int k, int gating,
                                                  bool norm, float wscale, int *ids, float *weights, int lane)
 {
@@ -95,72 +94,6 @@ int moe_topk(const float *logits, const float *bias, int n, int E, int k, int ga
 		return 0;
 	launch_k(topk_kernel, dim3((unsigned)ceil_div(n, 4)), dim3(4 * WARP), 0, s, logits, bias, n, E, k, gating, norm,
 	         wscale, ids, weights);
-	return LAUNCH_FAIL(err, errlen) ? -1 : 0;
-}
-
-// The fused router (glm_cuda_options.router_fused): the router GEMV (f32
-// weights, one warp per expert row, 16-byte loads) spread over E/8 blocks
-// per token as the GEMV kernel spreads it; each block writes its logits and
-// counts itself in cnt[t]; the last one of the token's blocks chooses from
-// all E logits and sets the counter back to 0 (for the next launch or graph
-// replay). One launch instead of two, no round trip between them.
-#define ROUTER_WARPS 8
-static __global__ void __launch_bounds__(ROUTER_WARPS * WARP)
-router_kernel(const float *w, size_t nb1, const float *x, int64_t x_tok, int D, const float *bias, int E, int k,
-              int gating, bool norm, float wscale, float *logits, unsigned *cnt, int *ids, float *weights)
-{
-	__shared__ float lg[TOPK_EPL * WARP];
-	__shared__ unsigned last;
-	pdl_begin();
-	const int t = blockIdx.y, warp = threadIdx.x / WARP, lane = threadIdx.x % WARP;
-	const int e = blockIdx.x * ROUTER_WARPS + warp;
-	if (e < E) {
-		const float4 *wr = (const float4 *)((const uint8_t *)w + (size_t)e * nb1);
-		const float4 *x4 = (const float4 *)(x + t * x_tok);
-		float acc = 0.0f;
-		for (int i = lane; i < D / 4; i += WARP) {
-			const float4 a = wr[i], b = x4[i];
-			acc += a.x * b.x + a.y * b.y + a.z * b.z + a.w * b.w;
-		}
-		acc = warp_sum(acc);
-		if (lane == 0)
-			logits[(int64_t)t * E + e] = acc;
-	}
-	__threadfence();          // the logits visible before this block is counted
-	__syncthreads();
-	if (threadIdx.x == 0) {
-		last = atomicAdd(cnt + t, 1u) == gridDim.x - 1;
-		if (last)
-			cnt[t] = 0;
-	}
-	__syncthreads();
-	if (!last || warp != 0)
-		return;
-	__threadfence();
-	for (int i = lane; i < E; i += WARP)
-		lg[i] = __ldcg(logits + (int64_t)t * E + i);     // from L2: other blocks wrote them
-	__syncwarp();
-	topk_warp(lg, bias, t, E, k, gating, norm, wscale, ids, weights, lane);
-}
-
-bool moe_router_fused_ok(int wtype, int D, size_t nb1, int64_t x_tok, int E, int k)
-{
-	return wtype == GGML_TYPE_F32 && D % 4 == 0 && nb1 % 16 == 0 && x_tok % 4 == 0 && k >= 1 && k <= TOPK_MAX &&
-	       k <= E && E <= TOPK_EPL * WARP;
-}
-
-int moe_router_fused(const float *w, size_t nb1, const float *x, int64_t x_tok, int D, const float *bias, int n,
-                     int E, int k, int gating, bool norm, float wscale, float *logits, unsigned *cnt, int *ids,
-                     float *weights, cudaStream_t s, char *err, size_t errlen)
-{
-	if (!moe_router_fused_ok(GGML_TYPE_F32, D, nb1, x_tok, E, k) || ((uintptr_t)w | (uintptr_t)x) % 16) {
-		snprintf(err, errlen, "cuda: moe: fused router does not support this shape (%d × %d, k %d)", E, D, k);
-		return -1;
-	}
-	if (n <= 0)
-		return 0;
-	launch_k(router_kernel, dim3((unsigned)ceil_div(E, ROUTER_WARPS), (unsigned)n), dim3(ROUTER_WARPS * WARP), 0,
-	         s, w, nb1, x, x_tok, D, bias, E, k, gating, norm, wscale, logits, cnt, ids, weights);
 	return LAUNCH_FAIL(err, errlen) ? -1 : 0;
 }
 

@@ -35,12 +35,7 @@ struct gemv_args {
 	bool accumulate;           // y += result
 	bool no_fast;              // never the fast decode kernel (gemv_fast.cu): tests of the
 	                           // general one, and glm_cuda_options.fast_gemv = false
-	bool pipe;                 // its pipelined variant (glm_cuda_options.gemv_pipe; no norm)
 	int nrows_x;               // rows of the extra matrix when they differ (0: nrows; not in sum mode)
-	const float *norm_w;       // x is RMS-normalised with these weights first (x_inst 0: all
-	float norm_eps;            // instances share the token's input), inside the fast kernel;
-	                           // the general one gets it normalised into norm_tmp
-	float *norm_tmp;           // (n_tok × x_tok floats) by a separate launch
 	bool load_early;           // fast kernel under PDL: load the weights before waiting for
 	                           // the previous kernel (glm_cuda_options.pdl_early), except
 	                           // rows picked by ids the previous kernel writes ...
@@ -154,14 +149,6 @@ int attn_plain(const attn_args *a, int64_t max_ctx, cudaStream_t s, char *err, s
 // normalised, scaled).
 int moe_topk(const float *logits, const float *bias, int n, int E, int k, int gating, bool norm,
              float wscale, int *ids, float *weights, cudaStream_t s, char *err, size_t errlen);
-// The router GEMV and moe_topk in one launch (glm_cuda_options.router_fused):
-// logits[t] = W (f32, E rows of D, row stride nb1 bytes) · x[t*x_tok :], then
-// the choice as above. cnt: n zeroed counters (left zeroed after the launch).
-// moe_router_fused_ok says whether the shape is handled.
-bool moe_router_fused_ok(int wtype, int D, size_t nb1, int64_t x_tok, int E, int k);
-int moe_router_fused(const float *w, size_t nb1, const float *x, int64_t x_tok, int D, const float *bias, int n,
-                     int E, int k, int gating, bool norm, float wscale, float *logits, unsigned *cnt, int *ids,
-                     float *weights, cudaStream_t s, char *err, size_t errlen);
 // Prefill: group (token, slot) pairs by expert. counts[E], offsets[E+1],
 // order[n*k] (pair index t*k+j, grouped by expert, by token within one),
 // inv[t*k+j] = its place in order. Deterministic.

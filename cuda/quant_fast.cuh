@@ -92,7 +92,10 @@ static __device__ __forceinline__ int k_run_start(int i, int r)
 }
 
 template <> struct fq<GGML_TYPE_Q4_K> {
-	enum { ALIGN = 16, UMAX = 5, UMAX_GLU = 2, NP = 16, NRUN = 4 };
+	// UMAX_GLU 4: a whole 2048-wide expert gate/up row pair per warp (128
+	// registers, no spill), more bytes in flight than 2 with 80 (docs/PERF.md
+	// step 10: tg128 +3.4%)
+	enum { ALIGN = 16, UMAX = 5, UMAX_GLU = 4, NP = 16, NRUN = 4 };
 	static __device__ __forceinline__ int run_start(int i, int r) { return k_run_start(i, r); }
 	struct raw {
 		uint4 h;

@@ -19,13 +19,14 @@
 # DC_DIR (.dev/dc) and DC_BUILD (.dev/build-cuda), relative to the checkout,
 # let two people pack different builds. DC_ROWS="name:bench args;name:args"
 # replaces the bench sets below (and skips the ncu profile and idle sleep,
-# unless DC_NCU=1): a short call for one question.
+# unless DC_NCU=1): a short call for one question. DC_REF_BUILD (a build
+# tree, relative to the checkout) packs its bench too: rows named ref-* run
+# it, so that a change and its baseline are measured in one call (timings
+# of different calls differ by several percent).
 set -u
 OPTIONS=(
 	"no-early:--no-pdl-early"
-	"pipe:--gemv-pipe"
-	"router:--router-fused"
-	"fold-norm:--fold-norm"
+	"general-gemv:--no-fast-gemv"
 )
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 DC=$REPO/${DC_DIR:-.dev/dc}
@@ -38,18 +39,22 @@ pack() {
 		(cd "$REPO" && ./autogen.sh >/dev/null)
 		(cd "$B" && "$REPO/configure" --enable-cuda CUDA_ARCHS=90 -q)
 	fi
-	(cd "$B" && make -j2 src/glmchat tests/test_cuda_ops tests/test_cuda_model \
+	(cd "$B" && make -j2 tests/test_cuda_ops tests/test_cuda_model \
 		cuda/glmchat-cuda-bench cuda/glmchat-cuda-sleep >/dev/null)
 	local K=/tmp/dc-pack
 	rm -rf $K && mkdir -p $K/bin $K/lib $K/fixtures/models $K/tools
-	for f in src/glmchat tests/test_cuda_ops tests/test_cuda_model cuda/glmchat-cuda-bench cuda/glmchat-cuda-sleep; do
+	for f in tests/test_cuda_ops tests/test_cuda_model cuda/glmchat-cuda-bench cuda/glmchat-cuda-sleep; do
 		strip -o /tmp/dc-pack/bin/"$(basename $f)" "$B/$f"
 	done
+	if [ -n "${DC_REF_BUILD:-}" ]; then
+		(cd "$REPO/$DC_REF_BUILD" && make -j2 cuda/glmchat-cuda-bench >/dev/null)
+		strip -o /tmp/dc-pack/bin/glmchat-cuda-bench-ref "$REPO/$DC_REF_BUILD/cuda/glmchat-cuda-bench"
+	fi
 	cp -P /usr/lib/x86_64-linux-gnu/libcjson.so.1* /tmp/dc-pack/lib/
 	cp "$shared"/fixtures/models/mla20-* /tmp/dc-pack/fixtures/models/
 	cp "$shared"/tools/* /tmp/dc-pack/tools/
 	rm -rf "$DC" && mkdir -p "$DC"
-	(cd /tmp/dc-pack && tar cf - bin lib fixtures tools | xz -T2 -2 > "$DC/pkg.tar.xz")
+	(cd /tmp/dc-pack && tar cf - bin lib fixtures tools | xz -T2 -6 > "$DC/pkg.tar.xz")
 	rm -rf /tmp/dc-pack
 	local kb=$(du -k "$DC/pkg.tar.xz" | cut -f1)
 	echo "device_check: packed $DC/pkg.tar.xz (${kb} KiB)"
@@ -67,7 +72,7 @@ run() {
 	el() { echo "[t+$(( $(date +%s) - T0 ))s] $*" | tee -a $S; }
 	left() { echo $(( budget - ($(date +%s) - T0) )); }
 	nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.mem --format=csv,noheader | tee -a $S
-	ldd $B/glmchat $B/test_cuda_ops | grep "not found" | tee -a $S
+	ldd $B/glmchat-cuda-bench $B/test_cuda_ops | grep "not found" | tee -a $S
 	# the full-size model meanwhile (~1 min, 18 GB on /tmp)
 	(timeout 150 python3 $P/tools/make_fullsize.py /tmp/full.gguf q4_k_m > $OUT/mkfull.log 2>&1
 	 echo "rc=$?" >> $OUT/mkfull.log) &
@@ -90,7 +95,9 @@ run() {
 		if [ "$(left)" -lt 15 ]; then el "skip $name (budget)"; return; fi
 		[ "$tmo" -gt "$(left)" ] && tmo=$(left)
 		el "bench $name: $*"
-		timeout $tmo $B/glmchat-cuda-bench -m /tmp/full.gguf -b 2048 "$@" > $OUT/bench-$name.log 2>&1
+		local bin=$B/glmchat-cuda-bench
+		case $name in ref-*) bin=$B/glmchat-cuda-bench-ref ;; esac
+		timeout $tmo $bin -m /tmp/full.gguf -b 2048 "$@" > $OUT/bench-$name.log 2>&1
 		echo "rc=$?" >> $OUT/bench-$name.log
 	}
 	# each option under test against the default, same rows, back to back

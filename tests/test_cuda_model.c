@@ -236,10 +236,8 @@ static double worst_vs_cpu(struct glm_backend *b, const struct glm_model *m, con
 
 /* The next make() uses other decode kernels than the defaults (the fast
  * GEMV with programmatic dependent launch, the decode attention kernel):
- * 1 no PDL (step 5), 4 the fused router (its counters must survive graph
- * replays) and the general attention kernel for decode, 5 the RMSNorms
- * folded into the fast GEMVs, 6 the general GEMV kernel instead of the
- * fast one, 7 the fast GEMV's pipelined variant, 8 PDL without the loads
+ * 1 no PDL (step 5), 4 the general attention kernel for decode, 6 the
+ * general GEMV kernel instead of the fast one, 8 PDL without the loads
  * before the wait (all options). */
 static int make_old_kernels;
 
@@ -252,10 +250,8 @@ static struct glm_backend *make(const struct glm_model *m, enum glm_kv_type kv, 
 	glm_cuda_options_default(&o);
 	if (make_old_kernels) {
 		o.pdl = make_old_kernels != 1;
-		o.router_fused = o.attn_decode_legacy = make_old_kernels == 4;
-		o.fold_norm = make_old_kernels == 5;
+		o.attn_decode_legacy = make_old_kernels == 4;
 		o.fast_gemv = make_old_kernels != 6;
-		o.gemv_pipe = make_old_kernels == 7;
 		o.pdl_early = make_old_kernels != 8;
 		make_old_kernels = 0;
 	}
@@ -279,7 +275,7 @@ static void check_model(const char *dir, const char *name)
 	struct glm_model *m = NULL;
 	snprintf(path, sizeof path, "%s/%s.gguf", dir, name);
 	if (load_golden(dir, name, &g) || glm_model_load(path, &m, err, sizeof err)) {
-		skip(20, "%s: fixture unreadable (%s)", name, m ? "golden" : err);
+		skip(18, "%s: fixture unreadable (%s)", name, m ? "golden" : err);
 		free_golden(&g);
 		return;
 	}
@@ -296,10 +292,8 @@ static void check_model(const char *dir, const char *name)
 		{GLM_KV_F16, true, 16, false, false, true, gemm_bound, false, "f16 cache, fused attention, prefill GEMMs", 0},
 		{GLM_KV_F16, true, BIG, true, true, true, 5e-3, false, "f16 cache, fused attention, decode graph", 0},
 		{GLM_KV_F16, true, BIG, true, true, true, 5e-3, false, "f16 cache, decode graph, without PDL (step 5)", 1},
-		{GLM_KV_F16, true, BIG, true, true, true, 5e-3, false, "f16 cache, decode graph, fused router, general attention kernel", 4},
-		{GLM_KV_F16, true, BIG, true, true, true, 5e-3, false, "f16 cache, decode graph, RMSNorms folded into the GEMVs (option)", 5},
+		{GLM_KV_F16, true, BIG, true, true, true, 5e-3, false, "f16 cache, decode graph, general attention kernel (option)", 4},
 		{GLM_KV_F16, true, BIG, true, true, true, 5e-3, false, "f16 cache, decode graph, general GEMV kernel (option)", 6},
-		{GLM_KV_F16, true, BIG, true, true, true, 5e-3, false, "f16 cache, decode graph, pipelined fast GEMV (option)", 7},
 		{GLM_KV_F16, true, BIG, true, true, true, 5e-3, false, "f16 cache, decode graph, PDL without early loads (option)", 8},
 		{GLM_KV_F16, true, BIG, true, true, false, 1e-1, false, "f16 cache, decode with int8 activations (option)", 0},
 		{GLM_KV_F16, false, BIG, true, true, true, 5e-3, false, "f16 cache, plain attention (fa off), decode", 0},
@@ -387,7 +381,7 @@ int main(void)
 		snprintf(p, sizeof p, "%s/%s.gguf", dir, mla[i]);
 		FILE *f = fopen(p, "rb");
 		if (!f) {
-			skip(20, "%s not found under $GLMCHAT_SHARED", mla[i]);
+			skip(18, "%s not found under $GLMCHAT_SHARED", mla[i]);
 			continue;
 		}
 		fclose(f);
