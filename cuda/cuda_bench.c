@@ -67,6 +67,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "--int8")) opt.exact = false;
 		else if (!strcmp(a, "--no-pdl")) opt.pdl = false;
 		else if (!strcmp(a, "--no-pdl-early")) opt.pdl_early = false;
+		else if (!strcmp(a, "--gemv-warps")) opt.gemv_warps_per_sm = atoi(v), i++;
 		else if (!strcmp(a, "--no-fast-gemv")) opt.fast_gemv = false;
 		else if (!strcmp(a, "--no-q8-wide")) opt.q8_wide = false;
 		else if (!strcmp(a, "--attn-decode-legacy")) opt.attn_decode_legacy = true;
@@ -94,7 +95,7 @@ int main(int argc, char **argv)
 			fprintf(stderr, "usage: glmchat-cuda-bench -m MODEL [-p 512,2048] [-n 128] [-d 0,8192] "
 			        "[--fa on,off] [--ctk f16,q8_0] [-r 3] [-b BATCH] [-c CTX] [--no-graph] "
 			        "[--gemm-min N] [--splits N] [--int8] [--no-pdl] [--no-pdl-early] [--no-q8-wide]\n"
-			        "       [--no-fast-gemv] [--attn-decode-legacy]\n");
+			        "       [--no-fast-gemv] [--attn-decode-legacy] [--gemv-warps N]\n");
 			return 2;
 		}
 	}

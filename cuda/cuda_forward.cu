@@ -144,6 +144,7 @@ static gemv_args gv(const cuda_backend *b, const dtensor *W, int n, const float 
 	memset(&a, 0, sizeof a);
 	a.no_fast = !b->opt.fast_gemv;
 	a.load_early = b->opt.pdl && b->opt.pdl_early;
+	a.warps_per_sm = b->opt.gemv_warps_per_sm;
 	a.type = W->type;
 	a.ncols = (int)W->ne[0];
 	a.nrows = (int)W->ne[1];

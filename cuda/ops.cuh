@@ -36,6 +36,8 @@ struct gemv_args {
 	bool no_fast;              // never the fast decode kernel (gemv_fast.cu): tests of the
 	                           // general one, and glm_cuda_options.fast_gemv = false
 	int nrows_x;               // rows of the extra matrix when they differ (0: nrows; not in sum mode)
+	int warps_per_sm;          // fast kernel: the most pieces per lane that still give this
+	                           // many warps per multiprocessor (0: 16; glm_cuda_options)
 	bool load_early;           // fast kernel under PDL: load the weights before waiting for
 	                           // the previous kernel (glm_cuda_options.pdl_early), except
 	                           // rows picked by ids the previous kernel writes ...
