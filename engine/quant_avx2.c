@@ -8,23 +8,12 @@
 #include "engine/quant_blocks.h"
 #include "engine/quant_avx2.h"
 
-/* 32 int8 values as 4×8 floats. */
-AVX2_FN static inline void widen32(__m256i q, __m256 f[4])
-{
-	__m128i lo = _mm256_castsi256_si128(q), hi = _mm256_extracti128_si256(q, 1);
-
-	f[0] = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(lo));
-	f[1] = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(lo, 8)));
-	f[2] = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(hi));
-	f[3] = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(hi, 8)));
-}
-
 /* y[0..32) = q·d, d1 for the first 16 values and d2 for the rest. */
 AVX2_FN static inline void put32(float *y, __m256i q, __m256 d1, __m256 d2)
 {
 	__m256 f[4];
 
-	widen32(q, f);
+	avx2_widen32(q, f);
 	for (int k = 0; k < 4; k++)
 		_mm256_storeu_ps(y + 8 * k, _mm256_mul_ps(f[k], k < 2 ? d1 : d2));
 }
@@ -34,7 +23,7 @@ AVX2_FN static inline void put32_sub(float *y, __m256i q, __m256 d1, __m256 m1, 
 {
 	__m256 f[4];
 
-	widen32(q, f);
+	avx2_widen32(q, f);
 	for (int k = 0; k < 4; k++)
 		_mm256_storeu_ps(y + 8 * k, _mm256_sub_ps(_mm256_mul_ps(f[k], k < 2 ? d1 : d2),
 							  k < 2 ? m1 : m2));
@@ -45,7 +34,7 @@ AVX2_FN static inline void put32_add(float *y, __m256i q, __m256 d, __m256 m)
 {
 	__m256 f[4];
 
-	widen32(q, f);
+	avx2_widen32(q, f);
 	for (int k = 0; k < 4; k++)
 		_mm256_storeu_ps(y + 8 * k, _mm256_add_ps(_mm256_mul_ps(f[k], d), m));
 }

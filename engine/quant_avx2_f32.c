@@ -24,17 +24,6 @@ struct fst {
 	float m[8] __attribute__((aligned(32)));
 };
 
-/* 32 int8 values as 4×8 floats. */
-AVX2_FN static ALWAYS_INLINE void widen32(__m256i q, __m256 f[4])
-{
-	__m128i lo = _mm256_castsi256_si128(q), hi = _mm256_extracti128_si256(q, 1);
-
-	f[0] = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(lo));
-	f[1] = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(lo, 8)));
-	f[2] = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(hi));
-	f[3] = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(hi, 8)));
-}
-
 /* ---- per type: prep (scales of one block) and dec (group g as int8) ---- */
 
 static ALWAYS_INLINE void fill2(struct fst *s, float d)
@@ -259,7 +248,7 @@ AVX2_FN static ALWAYS_INLINE void rows_##name(const uint8_t *w, size_t stride, c
 				_Pragma("GCC unroll 2") \
 				for (int r = 0; r < R; r++) { \
 					__m256 f[4]; \
-					widen32(dec_##name((const blk_t *)(w + r * stride) + i + kb, g), f); \
+					avx2_widen32(dec_##name((const blk_t *)(w + r * stride) + i + kb, g), f); \
 					_Pragma("GCC unroll 4") \
 					for (int t = 0; t < T; t++) { \
 						const float *xg = x + t * ldx + xo; \
