@@ -20,7 +20,6 @@ extern "C" void glm_cuda_options_default(struct glm_cuda_options *o)
 	o->exact = true;      /* int8 activations measured no faster yet, and 5-10x the error */
 	o->pdl = true;        /* +3.4% on the H200 */
 	o->pdl_early = true;  /* loads before the PDL wait (docs/PERF.md step 8) */
-	o->gemv_warps_per_sm = 16; /* tg128 +2.4% against 32 (docs/PERF.md step 10) */
 	o->fast_gemv = true;  /* decode 162 -> 243 tok/s (docs/PERF.md step 7) */
 	o->q8_wide = true;    /* the step-6 attention kernel's q8_0 reads (legacy path) */
 }

@@ -33,8 +33,8 @@ struct glm_cuda_options {
 	                            decode attention its first KV tile before waiting
 	                            for the kernel before them (true) */
 	int gemv_warps_per_sm;   /* the fast GEMV takes the most pieces per lane that
-	                            still give this many warps per multiprocessor (16;
-	                            docs/PERF.md step 10) */
+	                            still give this many warps per multiprocessor (0:
+	                            its own default, 16; docs/PERF.md step 10) */
 	bool q8_wide;            /* fused attention over a q8_0 cache reads whole
 	                            34-byte blocks with 16-byte loads (true; false:
 	                            2-byte loads per 8 values, step 5) */

@@ -243,7 +243,7 @@ static bool fast_plan_for(const gemv_args *a, fast_plan *P)
 	const int64_t ngroups = ceil_div(nr, rpw);
 	// the most pieces per lane (loads in flight) that still gives the GPU
 	// warps_per_sm warps per multiprocessor (16 by default: fewer, fuller
-	// warps measured faster than 32, docs/PERF.md step 10)
+	// warps measured faster than 32, tg128 +2.4%, docs/PERF.md step 10)
 	static const int cand[6] = {8, 5, 4, 3, 2, 1};
 	const int64_t want = (int64_t)(a->warps_per_sm > 0 ? a->warps_per_sm : 16) * cuda_sm_count();
 	int U = 0;
