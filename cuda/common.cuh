@@ -50,6 +50,8 @@ static inline __host__ __device__ int64_t ceil_div(int64_t a, int64_t b) { retur
 extern bool glm_cuda_pdl_on;
 // multiprocessors of the current device (cached per device; device.cu)
 int cuda_sm_count(void);
+// compute capability major of the current device (cached; device.cu)
+int cuda_cc_major(void);
 static __device__ __forceinline__ void pdl_begin(void)
 {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900

@@ -145,6 +145,7 @@ static gemv_args gv(const cuda_backend *b, const dtensor *W, int n, const float 
 	a.no_fast = !b->opt.fast_gemv;
 	a.load_early = b->opt.pdl && b->opt.pdl_early;
 	a.warps_per_sm = b->opt.gemv_warps_per_sm;
+	a.mma = b->opt.mma_gemv && b->opt.fast_gemv;
 	a.type = W->type;
 	a.ncols = (int)W->ne[0];
 	a.nrows = (int)W->ne[1];
@@ -253,6 +254,7 @@ static int attention_core(cuda_backend *b, uint8_t *cache, int n, char *err, siz
 	at.work_bytes = s->attn_work_bytes;
 	at.q8_wide = b->opt.q8_wide;
 	at.decode_legacy = b->opt.attn_decode_legacy;
+	at.decode_warps = b->opt.attn_decode_warps;
 	at.load_early = b->opt.pdl && b->opt.pdl_early;
 	// fa off keeps the plain path for decode; batches always take the
 	// fused kernel when it exists (the plain score matrix is quadratic)

@@ -72,6 +72,7 @@ extern "C" int glm_cuda_test_gemv(const struct glm_cuda_gemv_test *t, char *err,
 	a.sum = t->sum;
 	a.accumulate = t->accumulate;
 	a.no_fast = t->no_fast;
+	a.mma = t->mma;
 	a.nrows_x = t->nrows_x;
 	if (!(a.w = P.up<uint8_t>(t->w, t->w_bytes, err, errlen)))
 		return -1;
@@ -160,6 +161,12 @@ extern "C" bool glm_cuda_test_fused_supported(int G, int R, int Dr, int kv_type)
 }
 
 static bool test_decode_legacy;
+static int test_decode_warps;
+
+extern "C" void glm_cuda_test_set_attn_decode_warps(int nw)
+{
+	test_decode_warps = nw;
+}
 
 extern "C" void glm_cuda_test_set_attn_decode_legacy(bool on)
 {
@@ -204,6 +211,7 @@ extern "C" int glm_cuda_test_attention(int G, int R, int Dr, int Dk, int kv_type
 	a.n_split = n_split;
 	a.q8_wide = true;          // the default path (glm_cuda_options.q8_wide)
 	a.decode_legacy = test_decode_legacy;
+	a.decode_warps = test_decode_warps;
 	a.work_bytes = fused ? attn_work_bytes_fused(G, R, n, n_split) : attn_work_bytes_plain(G, n, n_rows);
 	if (!(a.work = P.up<float>(NULL, a.work_bytes, err, errlen)))
 		return -1;

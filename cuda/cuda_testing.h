@@ -39,6 +39,7 @@ struct glm_cuda_gemv_test {
 	bool q8;                        /* int8 activations (x_count % 32 == 0) */
 	int nrows_x;                    /* rows of w_x when they differ (0: nrows) */
 	bool no_fast;                   /* never the fast decode kernel (gemv_fast.cu) */
+	bool mma;                       /* the tensor-core kernel (gemv_mma.cu) where it serves */
 };
 int glm_cuda_test_gemv(const struct glm_cuda_gemv_test *t, char *err, size_t errlen);
 
@@ -64,6 +65,8 @@ int glm_cuda_test_attention(int G, int R, int Dr, int Dk, int kv_type, const flo
 /* Later glm_cuda_test_attention calls with fused and one query token:
  * the general kernel (option attn_decode_legacy) instead of the decode one. */
 void glm_cuda_test_set_attn_decode_legacy(bool on);
+/* Warps per block of the decode kernel from now on (0: the default). */
+void glm_cuda_test_set_attn_decode_warps(int nw);
 /* true when the fused kernel exists for this shape, cache type and device */
 bool glm_cuda_test_fused_supported(int G, int R, int Dr, int kv_type);
 

@@ -31,3 +31,16 @@ int cuda_sm_count(void)
 	}
 	return n[dev & 63];
 }
+
+int cuda_cc_major(void)
+{
+	static int n[64];
+	int dev = 0;
+	cudaGetDevice(&dev);
+	if (!n[dev & 63]) {
+		int v = 0;
+		cudaDeviceGetAttribute(&v, cudaDevAttrComputeCapabilityMajor, dev);
+		n[dev & 63] = v > 0 ? v : 1;
+	}
+	return n[dev & 63];
+}

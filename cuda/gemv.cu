@@ -199,7 +199,7 @@ int gemv_launch(const gemv_args *a, cudaStream_t s, char *err, size_t errlen)
 		snprintf(err, errlen, "cuda: gemv: bad shape (%lld instances, %d rows)", (long long)ny, a->nrows);
 		return -1;
 	}
-	if (gemv_fast_launch(a, s))
+	if (gemv_mma_launch(a, s) || gemv_fast_launch(a, s))
 		return LAUNCH_FAIL(err, errlen) ? -1 : 0;
 	const int nr = a->nrows_x > a->nrows ? a->nrows_x : a->nrows;
 	// fewer rows per block (more warps per row) until the grid fills the GPU

@@ -5,7 +5,7 @@ cuda_libglmcuda_a_SOURCES = \
 	cuda/cuda_backend.h \
 	cuda/device.cu \
 	cuda/common.cuh cuda/quant_dev.cuh cuda/quant_fast.cuh cuda/kv_dev.cuh cuda/ops.cuh cuda/cuda_internal.cuh \
-	cuda/gemv.cu cuda/gemv_fast.cu cuda/dequant.cu cuda/gemm.cu cuda/norm_rope.cu cuda/mla_attention.cu \
+	cuda/gemv.cu cuda/gemv_fast.cu cuda/gemv_mma.cu cuda/dequant.cu cuda/gemm.cu cuda/norm_rope.cu cuda/mla_attention.cu \
 	cuda/moe.cu cuda/sample.cu \
 	cuda/cuda_weights.cu cuda/cuda_forward.cu cuda/cuda_backend.cu \
 	cuda/cuda_testing.h cuda/cuda_testing.cu

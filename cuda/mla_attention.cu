@@ -575,10 +575,14 @@ fa_reduce_kernel(const float *ml, const float *po, int G, int QT, int M, int R, 
 // Same numerics as the general kernel: Q and P in f16 (round to nearest),
 // f32 accumulation, online softmax in f32.
 #define FD_T 64                                    // cache rows per tile
-#define FD_NW 8                                    // warps: 2 row groups x FD_KG k-groups
-#define FD_KG 4                                    // k-groups of the scores
-#define FD_KQ ((FA_MAX_R + 64) / 16 / FD_KG)       // k-steps of Q^T a warp holds (9)
-#define FD_CT (FA_MAX_R / 16 / FD_NW)              // 16-column tiles of O^T per warp (4)
+// Warps per block, NW (a template parameter: 8, or 16 for the full GLM
+// shape, glm_cuda_options.attn_decode_warps): 2 row groups x NW/2 k-groups
+// of the scores; each warp holds fd_kq(NW) k-steps of Q^T and fd_ct(NW)
+// 16-column tiles of O^T.
+#define FD_NW 8
+static __host__ __device__ constexpr int fd_kg(int nw) { return nw / 2; }
+static __host__ __device__ constexpr int fd_kq(int nw) { return ((FA_MAX_R + 64) / 16 + nw / 2 - 1) / (nw / 2); }
+static __host__ __device__ constexpr int fd_ct(int nw) { return FA_MAX_R / 16 / nw; }
 #define FD_SPS (FD_T + 4)                          // floats per row of partial scores (banks)
 #define FD_PS (FD_T + 8)                           // halves per row of P (banks)
 #define FD_RCOLS 128                               // columns per block of the merge
@@ -603,7 +607,7 @@ static __host__ __device__ __forceinline__ size_t fd_full_row_bytes(int KT)
 
 // Shared memory of the decode kernel, byte offsets. Two stages (f16 tiles,
 // or raw q8_0 bytes), the f16 tile of q8_0, the partial scores of the
-// k-groups [FD_KG][GP][FD_SPS], P [GP][FD_PS] (f16), m, l, alpha [GP].
+// k-groups [fd_kg(NW)][GP][FD_SPS], P [GP][FD_PS] (f16), m, l, alpha [GP].
 // Q (prologue only) lives in the second stage (q8_0: in the f16 tile) and
 // its raw rope pairs in the partial scores' space, the output rows
 // (epilogue only) in the first stages (q8_0: the f16 tile).
@@ -611,7 +615,7 @@ struct fd_layout {
 	int DS;                    // halves per f16 tile row
 	size_t stage, t, sp, p, ml, total;
 };
-static __host__ __device__ __forceinline__ fd_layout fd_layout_of(int KT, int D, size_t row_bytes, int GP)
+static __host__ __device__ __forceinline__ fd_layout fd_layout_of(int KT, int D, size_t row_bytes, int GP, int NW)
 {
 	fd_layout o;
 	o.DS = D + FA_PAD;
@@ -619,14 +623,14 @@ static __host__ __device__ __forceinline__ fd_layout fd_layout_of(int KT, int D,
 	o.stage = KT == KV_Q8_0 ? ((size_t)FD_T * row_bytes + 15) / 16 * 16 + 32 : tile;
 	o.t = 2 * o.stage;
 	o.sp = o.t + (KT == KV_Q8_0 ? tile : 0);
-	o.p = o.sp + (size_t)FD_KG * GP * FD_SPS * 4;
+	o.p = o.sp + (size_t)fd_kg(NW) * GP * FD_SPS * 4;
 	o.ml = o.p + (size_t)GP * FD_PS * 2;
 	o.total = o.ml + (size_t)3 * GP * 4;
 	return o;
 }
-static size_t fd_smem_max(int KT, int GP)
+static size_t fd_smem_max(int KT, int GP, int NW)
 {
-	return fd_layout_of(KT, FA_MAX_R + 64, fd_full_row_bytes(KV_Q8_0), GP).total;
+	return fd_layout_of(KT, FA_MAX_R + 64, fd_full_row_bytes(KV_Q8_0), GP, NW).total;
 }
 
 static __device__ __forceinline__ void cp_async16(void *dst, const void *src, bool valid)
@@ -698,17 +702,18 @@ static __device__ __forceinline__ uint4 q8_to_h8(uint32_t w0, uint32_t w1, __hal
 // constants, so the guards fold away and the divisions become shifts: the
 // prologue and epilogue run once per block, each time from a cold
 // instruction cache, so their length is time at every depth.
-template <int G, int KT, bool FULL>
-static __global__ void __launch_bounds__(FD_NW * WARP, 1)
+template <int G, int KT, bool FULL, int NW>
+static __global__ void __launch_bounds__(NW * WARP, 1)
 fa_decode_kernel(attn_args a, kv_layout L)
 {
-	constexpr int NQ = (G + 7) / 8, GP = 8 * NQ, NT = FD_NW * WARP;
+	constexpr int NQ = (G + 7) / 8, GP = 8 * NQ, NT = NW * WARP;
+	constexpr int FD_KG = fd_kg(NW), FD_KQ = fd_kq(NW), FD_CT = fd_ct(NW);
 	if (!a.load_early)
 		pdl_begin();
 	extern __shared__ __align__(16) unsigned char smem[];
 	const int R = FULL ? FA_MAX_R : a.R, Dr = FULL ? 64 : a.Dr, D = R + Dr, KS = D / 16, CT = R / 16;
 	const size_t rb = FULL ? fd_full_row_bytes(KT) : L.row_bytes;
-	const fd_layout Y = fd_layout_of(KT, D, rb, GP);
+	const fd_layout Y = fd_layout_of(KT, D, rb, GP, NW);
 	const int DS = Y.DS;
 	const int warp = threadIdx.x / WARP, lane = threadIdx.x % WARP, g = lane >> 2, c = lane & 3;
 	const int pos = __ldcg(a.pos), kv_len = pos + 1;
@@ -975,8 +980,10 @@ fa_decode_kernel(attn_args a, kv_layout L)
 		// branch, so the heads' shuffle chains interleave; the padding heads
 		// have zero scores and get P = 0); lane = rows 2·lane, 2·lane+1
 #pragma unroll
-		for (int i = 0; i < NQ; i++) {
-			const int h = warp + FD_NW * i;
+		for (int i = 0; i < (GP + NW - 1) / NW; i++) {
+			const int h = warp + NW * i;
+			if (h >= GP)   // (16 warps: warps 8-15 take one head)
+				break;
 			float s0 = 0.0f, s1 = 0.0f;
 #pragma unroll
 			for (int k = 0; k < FD_KG; k++) {
@@ -1029,7 +1036,7 @@ fa_decode_kernel(attn_args a, kv_layout L)
 			if (ks < nks) {
 #pragma unroll
 				for (int i = 0; i < FD_CT; i++) {
-					const int ct = warp + FD_NW * i;
+					const int ct = warp + NW * i;
 					if (ct < CT) {
 						uint32_t va[4];
 						ldsm_x4_t(va, Kt + (16 * ks + (lane & 7) + 8 * (lane >> 4)) * DS + 16 * ct +
@@ -1050,7 +1057,7 @@ fa_decode_kernel(attn_args a, kv_layout L)
 	const int OS = R + 4;
 #pragma unroll
 	for (int i = 0; i < FD_CT; i++) {
-		const int ct = warp + FD_NW * i;
+		const int ct = warp + NW * i;
 		if (ct < CT) {
 #pragma unroll
 			for (int nt = 0; nt < NQ; nt++) {
@@ -1114,33 +1121,40 @@ static bool fd_ok(int G, int R, int Dr, int KT)
 	cudaGetDevice(&dev);
 	cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev);
 	return G <= 32 && R % 16 == 0 && R <= FA_MAX_R && (R + Dr) % 16 == 0 && R + Dr <= FA_MAX_R + 64 &&
-	       fd_smem_max(KT, (G + 7) / 8 * 8) <= (size_t)optin;
+	       fd_smem_max(KT, (G + 7) / 8 * 8, FD_NW) <= (size_t)optin;
 }
 
-template <int G, int KT, bool FULL>
-static int fd_launch(const attn_args *a, size_t smem, cudaStream_t s, char *err, size_t errlen)
+template <int G, int KT, bool FULL, int NW>
+static int fd_launch(const attn_args *a, cudaStream_t s, char *err, size_t errlen)
 {
 	static bool attr_set[64];
 	int dev = 0;
 	cudaGetDevice(&dev);
 	if (!attr_set[dev & 63]) {
-		if (CUDA_FAIL(cudaFuncSetAttribute(fa_decode_kernel<G, KT, FULL>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-		                                   (int)fd_smem_max(KT, (G + 7) / 8 * 8)), err, errlen))
+		if (CUDA_FAIL(cudaFuncSetAttribute(fa_decode_kernel<G, KT, FULL, NW>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+		                                   (int)fd_smem_max(KT, (G + 7) / 8 * 8, NW)), err, errlen))
 			return -1;
 		attr_set[dev & 63] = true;
 	}
-	launch_k(fa_decode_kernel<G, KT, FULL>, dim3((unsigned)a->n_split), dim3(FD_NW * WARP), smem, s, *a, *a->L);
+	const size_t smem = fd_layout_of(KT, a->R + a->Dr, a->L->row_bytes, (G + 7) / 8 * 8, NW).total;
+	launch_k(fa_decode_kernel<G, KT, FULL, NW>, dim3((unsigned)a->n_split), dim3(NW * WARP), smem, s, *a, *a->L);
 	return LAUNCH_FAIL(err, errlen) ? -1 : 0;
 }
 
 template <int G, int KT>
 static int fd_run(const attn_args *a, cudaStream_t s, char *err, size_t errlen)
 {
-	constexpr int GP = (G + 7) / 8 * 8;
 	const int D = a->R + a->Dr;
-	const fd_layout Y = fd_layout_of(KT, D, a->L->row_bytes, GP);
 	const bool full = a->R == FA_MAX_R && a->Dr == 64 && a->L->row_bytes == fd_full_row_bytes(KT);
-	if ((full ? fd_launch<G, KT, true>(a, Y.total, s, err, errlen) : fd_launch<G, KT, false>(a, Y.total, s, err, errlen)))
+	// 16 warps only for the full shape (fewer instances to compile) and
+	// where their partial scores fit
+	int dev = 0, optin = 0;
+	cudaGetDevice(&dev);
+	cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev);
+	const bool w16 = a->decode_warps != 8 && fd_smem_max(KT, (G + 7) / 8 * 8, 16) <= (size_t)optin;
+	if ((full ? (w16 ? fd_launch<G, KT, true, 16>(a, s, err, errlen)
+	                                   : fd_launch<G, KT, true, FD_NW>(a, s, err, errlen))
+	          : fd_launch<G, KT, false, FD_NW>(a, s, err, errlen)))
 		return -1;
 	if (a->n_split > 1) {
 		const float *ml = a->work + fa_q_floats(1, G, D);

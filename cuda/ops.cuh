@@ -42,12 +42,18 @@ struct gemv_args {
 	                           // the previous kernel (glm_cuda_options.pdl_early), except
 	                           // rows picked by ids the previous kernel writes ...
 	bool ids_early;            // ... unless ids were written two or more launches back
+	bool mma;                  // Q4_K rows on tensor cores (gemv_mma.cu) where it serves,
+	                           // before the others (glm_cuda_options.mma_gemv)
 };
 int gemv_launch(const gemv_args *a, cudaStream_t s, char *err, size_t errlen);
 // the fast decode kernel (gemv_fast.cu) when it serves this shape: 1 launched,
 // 0 not applicable (the caller launches the general kernel)
 int gemv_fast_launch(const gemv_args *a, cudaStream_t s);
 bool gemv_fast_ok(const gemv_args *a);
+// the same for the tensor-core kernel (gemv_mma.cu; a->mma set)
+int gemv_mma_launch(const gemv_args *a, cudaStream_t s);
+bool gemv_mma_ok(const gemv_args *a);
+
 
 // The matrix of instance (t, j) and its up half (GLU), at row `row`.
 static __device__ __forceinline__ void inst_rows(const gemv_args &a, int t, int j, int row, const uint8_t **w,
@@ -137,6 +143,8 @@ struct attn_args {
 	                           // decode kernel (glm_cuda_options.attn_decode_legacy)
 	bool load_early;           // decode kernel under PDL: the first KV tile's loads before
 	                           // waiting for the previous kernel (glm_cuda_options.pdl_early)
+	int decode_warps;          // decode kernel: warps per block, 8, or 16 for the full GLM
+	                           // shape (any other value; glm_cuda_options.attn_decode_warps)
 };
 size_t attn_work_bytes_fused(int G, int R, int n, int n_split);
 size_t attn_work_bytes_plain(int G, int n, int64_t n_ctx);

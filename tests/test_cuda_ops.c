@@ -219,9 +219,11 @@ static const enum ggml_type all_types[] = {
  * one where it serves (cuda/gemv_fast.cu: Q4_K, Q5_K, Q6_K, Q8_0, f32) and
  * the general one elsewhere; no_fast: the general one everywhere. */
 static bool no_fast = false;
+/* mma: the tensor-core kernel (cuda/gemv_mma.cu: Q4_K) where it serves */
+static bool mma = false;
 static const char *kernel_label(void)
 {
-	return no_fast ? " [general kernel]" : "";
+	return no_fast ? " [general kernel]" : mma ? " [mma kernel]" : "";
 }
 
 static bool int_type(enum ggml_type t)
@@ -273,6 +275,7 @@ static void test_gemv_rows(enum ggml_type t, bool q8, int rows, int cols)
 	g.y_tok = rows;
 	g.q8 = q8;
 	g.no_fast = no_fast;
+	g.mma = mma;
 	int rc = glm_cuda_test_gemv(&g, err, sizeof err);
 	double e = rc ? INFINITY : rel_err(y, ref, n * rows);
 	ok(e <= (q8 ? 2e-2 : 1e-5), "gemv %s%s%s: 3 tokens × %d×%d after RMSNorm: rel err %.2e", ggml_type_name(t),
@@ -347,6 +350,7 @@ static void test_gemv_moe_dims(enum ggml_type t, bool q8, int D, int Fd_all)
 	m.y_inst = Fd;
 	m.q8 = q8;
 	m.no_fast = no_fast;
+	m.mma = mma;
 	int rc = glm_cuda_test_gemv(&m, err, sizeof err);
 	double e = rc ? INFINITY : rel_err(act, ract, n * P * Fd);
 	ok(e <= (q8 ? 2e-2 : 1e-5), "gemv %s%s%s: expert gate/up GLU, 2 tokens × (3 chosen + shared) × %d: rel err %.2e",
@@ -390,6 +394,7 @@ static void test_gemv_moe_dims(enum ggml_type t, bool q8, int D, int Fd_all)
 	dd.scale = sc;
 	dd.q8 = q8;
 	dd.no_fast = no_fast;
+	dd.mma = mma;
 	rc = glm_cuda_test_gemv(&dd, err, sizeof err);
 	e = rc ? INFINITY : rel_err(y, ry, n * D);
 	/* int8 activations: the inputs are silu(a)·b products, heavy-tailed, so
@@ -445,6 +450,7 @@ static void test_gemv_heads(enum ggml_type t, bool q8)
 	g.y_inst = rows;
 	g.q8 = q8;
 	g.no_fast = no_fast;
+	g.mma = mma;
 	int rc = glm_cuda_test_gemv(&g, err, sizeof err);
 	double e = rc ? INFINITY : rel_err(y, ref, H * rows);
 	ok(e <= (q8 ? 2e-2 : 1e-5), "gemv %s%s%s: per-head slabs with strided inputs: rel err %.2e", ggml_type_name(t),
@@ -456,9 +462,9 @@ static void test_gemv_heads(enum ggml_type t, bool q8)
 
 /* Decode's q_a + kv_a launch: one input, a matrix of 70 rows (instance 0)
  * and an extra one of 45 rows (instance 1, nrows_x), outputs apart. */
-static void test_gemv_extra(enum ggml_type t)
+static void test_gemv_extra_dims(enum ggml_type t, int r0, int r1, int cols)
 {
-	const int r0 = 70, r1 = 45, cols = 512, gap = 100;
+	const int gap = r0 + 30;
 	size_t nb1, nb1x;
 	uint8_t *w = random_matrix(t, r0, cols, &nb1), *wx = random_matrix(t, r1, cols, &nb1x);
 	double *W = ref_dequant(t, w, nb1, r0, cols), *WX = ref_dequant(t, wx, nb1x, r1, cols);
@@ -493,13 +499,19 @@ static void test_gemv_extra(enum ggml_type t)
 	g.y_tok = gap + r1;
 	g.y_inst = gap;
 	g.no_fast = no_fast;
+	g.mma = mma;
 	int rc = glm_cuda_test_gemv(&g, err, sizeof err);
 	double e = rc ? INFINITY : rel_err(y, ref, gap + r1);
-	ok(e <= 1e-5, "gemv %s%s: two matrices of 70 and 45 rows on one input (q_a + kv_a): rel err %.2e",
-	   ggml_type_name(t), kernel_label(), e);
+	ok(e <= 1e-5, "gemv %s%s: two matrices of %d and %d rows × %d on one input (q_a + kv_a): rel err %.2e",
+	   ggml_type_name(t), kernel_label(), r0, r1, cols, e);
 	if (rc)
 		diag("%s", err);
 	free(w); free(wx); free(W); free(WX); free(x); free(y); free(ref);
+}
+
+static void test_gemv_extra(enum ggml_type t)
+{
+	test_gemv_extra_dims(t, 70, 45, 512);
 }
 
 static void test_gemm(enum ggml_type t)
@@ -712,13 +724,18 @@ static void test_attn_decode(void)
 		{8, 1, 777, 5},
 		{1, 3, 777, 132},
 	};
-	for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
-		if (!glm_cuda_test_fused_supported(c[i].G, 512, 64, 1)) {
-			skip(1, "no fused kernel for %d heads on this device", c[i].G);
-			continue;
+	/* with 8 warps per block, then 16 (option attn_decode_warps) */
+	for (int nw = 8; nw <= 16; nw += 8) {
+		glm_cuda_test_set_attn_decode_warps(nw);
+		for (size_t i = 0; i < sizeof c / sizeof c[0]; i++) {
+			if (!glm_cuda_test_fused_supported(c[i].G, 512, 64, 1)) {
+				skip(1, "no fused kernel for %d heads on this device", c[i].G);
+				continue;
+			}
+			attn_case(c[i].G, 512, 64, c[i].kv, c[i].ctx, 1, true, c[i].splits, false);
 		}
-		attn_case(c[i].G, 512, 64, c[i].kv, c[i].ctx, 1, true, c[i].splits, false);
 	}
+	glm_cuda_test_set_attn_decode_warps(0);
 	/* the tiny fixture shape (latent 64: half the warps hold no columns) */
 	if (glm_cuda_test_fused_supported(4, 64, 16, 1)) {
 		attn_case(4, 64, 16, 1, 300, 1, true, 3, false);
@@ -805,6 +822,19 @@ int main(void)
 		test_gemv_rows(all_types[i], false, 19, 5120);
 		test_gemv_extra(all_types[i]);
 		no_fast = false;
+		/* the tensor-core kernel (Q4_K; others take the fast one) */
+		mma = true;
+		test_gemv_plain(all_types[i], false);
+		test_gemv_moe(all_types[i], false);
+		test_gemv_heads(all_types[i], false);
+		test_gemv_rows(all_types[i], false, 19, 5120);
+		test_gemv_extra(all_types[i]);
+		test_gemv_moe_dims(all_types[i], false, 2048, 1536);
+		/* the mla20 fixtures' shapes: 256 columns, one block per row */
+		test_gemv_rows(all_types[i], false, 40, 256);
+		test_gemv_extra_dims(all_types[i], 256, 576, 256);
+		test_gemv_moe_dims(all_types[i], false, 256, 256);
+		mma = false;
 		test_gemm(all_types[i]);
 	}
 	test_attention();
