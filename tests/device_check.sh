@@ -22,11 +22,12 @@
 # unless DC_NCU=1): a short call for one question. DC_REF_BUILD (a build
 # tree, relative to the checkout) packs its bench too: rows named ref-* run
 # it, so that a change and its baseline are measured in one call (timings
-# of different calls differ by several percent).
+# of different calls differ by several percent). DC_KEEP_MODEL=1 leaves
+# /tmp/full.gguf for commands after this one in the same call.
 set -u
 OPTIONS=(
-	"no-early:--no-pdl-early"
-	"general-gemv:--no-fast-gemv"
+	"no-mma:--no-mma-gemv"
+	"attn8:--attn-warps 8"
 )
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 DC=$REPO/${DC_DIR:-.dev/dc}
@@ -137,7 +138,7 @@ run() {
 		timeout 40 $B/glmchat-cuda-sleep /tmp/full.gguf 32768 > $OUT/sleep.log 2>&1
 		echo "rc=$?" >> $OUT/sleep.log
 	fi
-	rm -f /tmp/full.gguf
+	[ "${DC_KEEP_MODEL:-0}" = 1 ] || rm -f /tmp/full.gguf
 	el "SUMMARY"
 	cat $S
 	echo "| run | fa | ctk | test | t/s | VRAM GiB |"
