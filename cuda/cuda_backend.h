@@ -34,6 +34,8 @@ struct glm_cuda_options {
 	                            for the kernel before them (true) */
 	bool mma_gemv;           /* decode GEMVs of Q4_K rows on tensor cores with
 	                            split f16 activations (cuda/gemv_mma.cu) */
+	bool mma_gemv_q6k;       /* with mma_gemv, Q6_K rows too (false: slower so
+	                            far, docs/PERF.md step 11) */
 	int gemv_warps_per_sm;   /* the fast GEMV takes the most pieces per lane that
 	                            still give this many warps per multiprocessor (0:
 	                            its own default, 16; docs/PERF.md step 10) */

@@ -71,6 +71,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "--no-fast-gemv")) opt.fast_gemv = false;
 		else if (!strcmp(a, "--mma-gemv")) opt.mma_gemv = true;
 		else if (!strcmp(a, "--no-mma-gemv")) opt.mma_gemv = false;
+		else if (!strcmp(a, "--mma-q6k")) opt.mma_gemv_q6k = true;
 		else if (!strcmp(a, "--attn-warps")) opt.attn_decode_warps = atoi(v), i++;
 		else if (!strcmp(a, "--no-q8-wide")) opt.q8_wide = false;
 		else if (!strcmp(a, "--attn-decode-legacy")) opt.attn_decode_legacy = true;
@@ -99,7 +100,7 @@ int main(int argc, char **argv)
 			        "[--fa on,off] [--ctk f16,q8_0] [-r 3] [-b BATCH] [-c CTX] [--no-graph] "
 			        "[--gemm-min N] [--splits N] [--int8] [--no-pdl] [--no-pdl-early] [--no-q8-wide]\n"
 			        "       [--no-fast-gemv] [--attn-decode-legacy] [--gemv-warps N]\n"
-			        "       [--attn-warps 8|16] [--mma-gemv] [--no-mma-gemv]\n");
+			        "       [--attn-warps 8|16] [--mma-gemv] [--no-mma-gemv] [--mma-q6k]\n");
 			return 2;
 		}
 	}

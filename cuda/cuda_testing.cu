@@ -72,7 +72,7 @@ extern "C" int glm_cuda_test_gemv(const struct glm_cuda_gemv_test *t, char *err,
 	a.sum = t->sum;
 	a.accumulate = t->accumulate;
 	a.no_fast = t->no_fast;
-	a.mma = t->mma;
+	a.mma = a.mma_q6k = t->mma;
 	a.nrows_x = t->nrows_x;
 	if (!(a.w = P.up<uint8_t>(t->w, t->w_bytes, err, errlen)))
 		return -1;

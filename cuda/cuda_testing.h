@@ -39,7 +39,8 @@ struct glm_cuda_gemv_test {
 	bool q8;                        /* int8 activations (x_count % 32 == 0) */
 	int nrows_x;                    /* rows of w_x when they differ (0: nrows) */
 	bool no_fast;                   /* never the fast decode kernel (gemv_fast.cu) */
-	bool mma;                       /* the tensor-core kernel (gemv_mma.cu) where it serves */
+	bool mma;                       /* the tensor-core kernel (gemv_mma.cu) where it serves,
+	                                   Q6_K included */
 };
 int glm_cuda_test_gemv(const struct glm_cuda_gemv_test *t, char *err, size_t errlen);
 

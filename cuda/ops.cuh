@@ -43,7 +43,8 @@ struct gemv_args {
 	                           // rows picked by ids the previous kernel writes ...
 	bool ids_early;            // ... unless ids were written two or more launches back
 	bool mma;                  // Q4_K rows on tensor cores (gemv_mma.cu) where it serves,
-	                           // before the others (glm_cuda_options.mma_gemv)
+	                           // before the others (glm_cuda_options.mma_gemv) ...
+	bool mma_q6k;              // ... and Q6_K rows too (glm_cuda_options.mma_gemv_q6k)
 };
 int gemv_launch(const gemv_args *a, cudaStream_t s, char *err, size_t errlen);
 // the fast decode kernel (gemv_fast.cu) when it serves this shape: 1 launched,

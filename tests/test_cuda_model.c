@@ -239,7 +239,8 @@ static double worst_vs_cpu(struct glm_backend *b, const struct glm_model *m, con
  * 1 no PDL (step 5), 4 the general attention kernel for decode, 6 the
  * general GEMV kernel instead of the fast one, 8 PDL without the loads
  * before the wait, 12 and 13 the tensor-core GEMV on and off, 14 and 15
- * the tensor-core GEMV without PDL and without early loads (all options). */
+ * the tensor-core GEMV without PDL and without early loads, 16 with Q6_K
+ * rows on tensor cores too (all options). */
 static int make_old_kernels;
 
 static struct glm_backend *make(const struct glm_model *m, enum glm_kv_type kv, bool fa, int gemm_min, bool graph,
@@ -254,8 +255,11 @@ static struct glm_backend *make(const struct glm_model *m, enum glm_kv_type kv, 
 		o.attn_decode_legacy = make_old_kernels == 4;
 		o.fast_gemv = make_old_kernels != 6;
 		o.pdl_early = make_old_kernels != 8 && make_old_kernels != 15;
-		o.mma_gemv = make_old_kernels == 12 || make_old_kernels == 14 || make_old_kernels == 15 ? true
+		o.mma_gemv = make_old_kernels == 12 || make_old_kernels == 14 || make_old_kernels == 15 ||
+		                     make_old_kernels == 16
+		           ? true
 		           : make_old_kernels == 13 ? false : o.mma_gemv;
+		o.mma_gemv_q6k = make_old_kernels == 16;
 		make_old_kernels = 0;
 	}
 	o.gemm_min_batch = gemm_min;
@@ -278,7 +282,7 @@ static void check_model(const char *dir, const char *name)
 	struct glm_model *m = NULL;
 	snprintf(path, sizeof path, "%s/%s.gguf", dir, name);
 	if (load_golden(dir, name, &g) || glm_model_load(path, &m, err, sizeof err)) {
-		skip(24, "%s: fixture unreadable (%s)", name, m ? "golden" : err);
+		skip(26, "%s: fixture unreadable (%s)", name, m ? "golden" : err);
 		free_golden(&g);
 		return;
 	}
@@ -304,6 +308,8 @@ static void check_model(const char *dir, const char *name)
 		{GLM_KV_F32, true, BIG, true, true, true, 1e-4, false, "f32 cache, tensor-core GEMV without PDL", 14},
 		{GLM_KV_F32, true, BIG, true, true, true, 1e-4, false, "f32 cache, tensor-core GEMV, PDL without early loads", 15},
 		{GLM_KV_F32, true, BIG, false, false, true, 1e-4, false, "f32 cache, one batch, tensor-core GEMV", 12},
+		{GLM_KV_F32, true, BIG, true, true, true, 1e-4, false, "f32 cache, one token at a time, tensor-core GEMV with Q6_K (option)", 16},
+		{GLM_KV_F16, true, BIG, true, true, true, 5e-3, false, "f16 cache, decode graph, tensor-core GEMV with Q6_K (option)", 16},
 		{GLM_KV_F16, true, BIG, true, true, false, 1e-1, false, "f16 cache, decode with int8 activations (option)", 0},
 		{GLM_KV_F16, false, BIG, true, true, true, 5e-3, false, "f16 cache, plain attention (fa off), decode", 0},
 		{GLM_KV_BF16, true, BIG, true, true, true, 5e-3, true, "bf16 cache, fused attention, decode, vs CPU bf16", 0},
@@ -390,7 +396,7 @@ int main(void)
 		snprintf(p, sizeof p, "%s/%s.gguf", dir, mla[i]);
 		FILE *f = fopen(p, "rb");
 		if (!f) {
-			skip(24, "%s not found under $GLMCHAT_SHARED", mla[i]);
+			skip(26, "%s not found under $GLMCHAT_SHARED", mla[i]);
 			continue;
 		}
 		fclose(f);

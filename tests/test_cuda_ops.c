@@ -219,7 +219,8 @@ static const enum ggml_type all_types[] = {
  * one where it serves (cuda/gemv_fast.cu: Q4_K, Q5_K, Q6_K, Q8_0, f32) and
  * the general one elsewhere; no_fast: the general one everywhere. */
 static bool no_fast = false;
-/* mma: the tensor-core kernel (cuda/gemv_mma.cu: Q4_K) where it serves */
+/* mma: the tensor-core kernel (cuda/gemv_mma.cu: Q4_K, and Q6_K, an
+ * option) where it serves */
 static bool mma = false;
 static const char *kernel_label(void)
 {
@@ -822,7 +823,7 @@ int main(void)
 		test_gemv_rows(all_types[i], false, 19, 5120);
 		test_gemv_extra(all_types[i]);
 		no_fast = false;
-		/* the tensor-core kernel (Q4_K; others take the fast one) */
+		/* the tensor-core kernel (Q4_K and Q6_K; others take the fast one) */
 		mma = true;
 		test_gemv_plain(all_types[i], false);
 		test_gemv_moe(all_types[i], false);
