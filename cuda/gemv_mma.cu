@@ -185,7 +185,12 @@ static __global__ void __launch_bounds__(MMA_WARPS * WARP, 2) gemv_mma_q4k_kerne
 	// Waits before its first load: with the weights loaded before the wait
 	// (the fast kernel's pdl_early), the decode graph of the mla20-q4_k_m
 	// fixture went wrong (rel err 0.8; test_cuda_model, "PDL without early
-	// loads" and "without PDL" pass) for a reason not yet found.
+	// loads" and "without PDL" pass). The likely cause, not yet tested: x
+	// is read with __ldg (ld.global.nc), whose contract is data that does
+	// not change during the kernel, which x, written by the kernel before
+	// under PDL, is not; the compiler may then schedule those loads ahead
+	// of the wait, among the weight loads. Next: x by ld.global (or
+	// __ldcg) and the early loads back (docs/PERF.md step 11).
 	pdl_begin();
 	const uint8_t *wg, *wug, *wg8, *wug8;
 	inst_rows(a, tk, j, min(r0 + g, lim - 1), &wg, &wug);
