@@ -52,6 +52,8 @@ extern bool glm_cuda_pdl_on;
 int cuda_sm_count(void);
 // compute capability major of the current device (cached; device.cu)
 int cuda_cc_major(void);
+// shared memory one block may opt in to on the current device (cached)
+int cuda_smem_optin(void);
 static __device__ __forceinline__ void pdl_begin(void)
 {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900

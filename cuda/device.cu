@@ -45,3 +45,9 @@ int cuda_cc_major(void)
 	static int n[64];
 	return cached_attr(cudaDevAttrComputeCapabilityMajor, n);
 }
+
+int cuda_smem_optin(void)
+{
+	static int n[64];
+	return cached_attr(cudaDevAttrMaxSharedMemoryPerBlockOptin, n);
+}

@@ -1117,11 +1117,8 @@ fa_decode_reduce_kernel(const float *ml, const float *po, const int *pos, int G,
 // the decode kernel exists for this shape and fits in this device's shared memory
 static bool fd_ok(int G, int R, int Dr, int KT)
 {
-	int dev = 0, optin = 0;
-	cudaGetDevice(&dev);
-	cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev);
 	return G <= 32 && R % 16 == 0 && R <= FA_MAX_R && (R + Dr) % 16 == 0 && R + Dr <= FA_MAX_R + 64 &&
-	       fd_smem_max(KT, (G + 7) / 8 * 8, FD_NW) <= (size_t)optin;
+	       fd_smem_max(KT, (G + 7) / 8 * 8, FD_NW) <= (size_t)cuda_smem_optin();
 }
 
 template <int G, int KT, bool FULL, int NW>
@@ -1148,10 +1145,7 @@ static int fd_run(const attn_args *a, cudaStream_t s, char *err, size_t errlen)
 	const bool full = a->R == FA_MAX_R && a->Dr == 64 && a->L->row_bytes == fd_full_row_bytes(KT);
 	// 16 warps only for the full shape (fewer instances to compile) and
 	// where their partial scores fit
-	int dev = 0, optin = 0;
-	cudaGetDevice(&dev);
-	cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev);
-	const bool w16 = a->decode_warps != 8 && fd_smem_max(KT, (G + 7) / 8 * 8, 16) <= (size_t)optin;
+	const bool w16 = a->decode_warps != 8 && fd_smem_max(KT, (G + 7) / 8 * 8, 16) <= (size_t)cuda_smem_optin();
 	if ((full ? (w16 ? fd_launch<G, KT, true, 16>(a, s, err, errlen)
 	                                   : fd_launch<G, KT, true, FD_NW>(a, s, err, errlen))
 	          : fd_launch<G, KT, false, FD_NW>(a, s, err, errlen)))
@@ -1185,13 +1179,11 @@ static int fa_nw(int G, int QT) { return (G * QT + 15) / 16 >= 4 ? 16 : 8; }
 // (or 32) rows, when the column split and the shared memory allow it.
 static int fa_pick_qt(int G, int R, int D, int n)
 {
-	int dev = 0, optin = 0;
-	cudaGetDevice(&dev);
-	cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev);
+	const size_t optin = (size_t)cuda_smem_optin();
 	const int cand[3] = {G >= 64 ? 1 : 64 / G, G >= 32 ? 1 : 32 / G, 1};
 	for (int i = n > 1 ? 0 : 2; i < 3; i++) {
 		const int QT = cand[i], MT = (G * QT + 15) / 16;
-		if (R % (8 * fa_nw(G, QT)) == 0 && fa_smem_bytes(MT * 16, FA_MAX_R + 64) <= (size_t)optin)
+		if (R % (8 * fa_nw(G, QT)) == 0 && fa_smem_bytes(MT * 16, FA_MAX_R + 64) <= optin)
 			return QT;
 	}
 	return 0;
