@@ -145,7 +145,7 @@ static gemv_args gv(const cuda_backend *b, const dtensor *W, int n, const float 
 	a.no_fast = !b->opt.fast_gemv;
 	a.load_early = b->opt.pdl && b->opt.pdl_early;
 	a.warps_per_sm = b->opt.gemv_warps_per_sm;
-	a.mma = b->opt.mma_gemv && b->opt.fast_gemv;
+	a.mma = b->opt.mma_gemv;   // (no_fast turns it off too)
 	a.mma_q6k = a.mma && b->opt.mma_gemv_q6k;
 	a.type = W->type;
 	a.ncols = (int)W->ne[0];

@@ -288,21 +288,6 @@ static bool fast_eligible(const gemv_args *a)
 	return !a->no_fast && !a->xq && !(a->sum && a->nrows_x);
 }
 
-bool gemv_fast_ok(const gemv_args *a)
-{
-	fast_plan P;
-	if (!fast_eligible(a))
-		return false;
-	switch (a->type) {
-	case GGML_TYPE_F32: return fast_plan_for<GGML_TYPE_F32>(a, &P);
-	case GGML_TYPE_Q4_K: return fast_plan_for<GGML_TYPE_Q4_K>(a, &P);
-	case GGML_TYPE_Q5_K: return fast_plan_for<GGML_TYPE_Q5_K>(a, &P);
-	case GGML_TYPE_Q6_K: return fast_plan_for<GGML_TYPE_Q6_K>(a, &P);
-	case GGML_TYPE_Q8_0: return fast_plan_for<GGML_TYPE_Q8_0>(a, &P);
-	default: return false;
-	}
-}
-
 int gemv_fast_launch(const gemv_args *a, cudaStream_t s)
 {
 	if (!fast_eligible(a))

@@ -466,8 +466,6 @@ static bool mma_ok(const gemv_args *a)
 	       (int64_t)a->n_tok * a->per_tok <= 65535;
 }
 
-bool gemv_mma_ok(const gemv_args *a) { return mma_ok(a); }
-
 int gemv_mma_launch(const gemv_args *a, cudaStream_t s)
 {
 	if (!mma_ok(a))

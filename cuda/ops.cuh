@@ -50,10 +50,8 @@ int gemv_launch(const gemv_args *a, cudaStream_t s, char *err, size_t errlen);
 // the fast decode kernel (gemv_fast.cu) when it serves this shape: 1 launched,
 // 0 not applicable (the caller launches the general kernel)
 int gemv_fast_launch(const gemv_args *a, cudaStream_t s);
-bool gemv_fast_ok(const gemv_args *a);
 // the same for the tensor-core kernel (gemv_mma.cu; a->mma set)
 int gemv_mma_launch(const gemv_args *a, cudaStream_t s);
-bool gemv_mma_ok(const gemv_args *a);
 
 
 // The matrix of instance (t, j) and its up half (GLU), at row `row`.
