@@ -515,6 +515,16 @@ static void test_gemv_extra(enum ggml_type t)
 	test_gemv_extra_dims(t, 70, 45, 512);
 }
 
+/* the f32-activation shapes, for a kernel other than the default one */
+static void test_gemv_shapes(enum ggml_type t)
+{
+	test_gemv_plain(t, false);
+	test_gemv_moe(t, false);
+	test_gemv_heads(t, false);
+	test_gemv_rows(t, false, 19, 5120);
+	test_gemv_extra(t);
+}
+
 static void test_gemm(enum ggml_type t)
 {
 	const int rows = 96, cols = 512, n = 40;
@@ -817,19 +827,11 @@ int main(void)
 		test_gemv_moe_dims(all_types[i], false, 2048, 1536);
 		/* the general kernel where the fast one would serve */
 		no_fast = true;
-		test_gemv_plain(all_types[i], false);
-		test_gemv_moe(all_types[i], false);
-		test_gemv_heads(all_types[i], false);
-		test_gemv_rows(all_types[i], false, 19, 5120);
-		test_gemv_extra(all_types[i]);
+		test_gemv_shapes(all_types[i]);
 		no_fast = false;
 		/* the tensor-core kernel (Q4_K and Q6_K; others take the fast one) */
 		mma = true;
-		test_gemv_plain(all_types[i], false);
-		test_gemv_moe(all_types[i], false);
-		test_gemv_heads(all_types[i], false);
-		test_gemv_rows(all_types[i], false, 19, 5120);
-		test_gemv_extra(all_types[i]);
+		test_gemv_shapes(all_types[i]);
 		test_gemv_moe_dims(all_types[i], false, 2048, 1536);
 		/* the mla20 fixtures' shapes: 256 columns, one block per row */
 		test_gemv_rows(all_types[i], false, 40, 256);
