@@ -21,7 +21,6 @@ extern "C" void glm_cuda_options_default(struct glm_cuda_options *o)
 	o->pdl = true;        /* +3.4% on the H200 */
 	o->pdl_early = true;  /* loads before the PDL wait (docs/PERF.md step 8) */
 	o->fast_gemv = true;  /* decode 162 -> 243 tok/s (docs/PERF.md step 7) */
-	o->q8_wide = true;    /* the step-6 attention kernel's q8_0 reads (legacy path) */
 	o->mma_gemv = true;   /* Q4_K decode GEMVs on tensor cores (docs/PERF.md step 11) */
 	o->attn_decode_warps = 16;   /* q8_0 cache at 32k +1.7%, f16 the same (step 11) */
 }

@@ -39,9 +39,6 @@ struct glm_cuda_options {
 	int gemv_warps_per_sm;   /* the fast GEMV takes the most pieces per lane that
 	                            still give this many warps per multiprocessor (0:
 	                            its own default, 16; docs/PERF.md step 10) */
-	bool q8_wide;            /* fused attention over a q8_0 cache reads whole
-	                            34-byte blocks with 16-byte loads (true; false:
-	                            2-byte loads per 8 values, step 5) */
 	int attn_decode_warps;   /* warps per block of the decode attention kernel:
 	                            16 (GLM's cache shape; the default) or 8 */
 	bool attn_decode_legacy; /* decode attention through the general fused kernel

@@ -73,7 +73,6 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "--no-mma-gemv")) opt.mma_gemv = false;
 		else if (!strcmp(a, "--mma-q6k")) opt.mma_gemv_q6k = true;
 		else if (!strcmp(a, "--attn-warps")) opt.attn_decode_warps = atoi(v), i++;
-		else if (!strcmp(a, "--no-q8-wide")) opt.q8_wide = false;
 		else if (!strcmp(a, "--attn-decode-legacy")) opt.attn_decode_legacy = true;
 		else if (!strcmp(a, "--gemm-min")) opt.gemm_min_batch = atoi(v), i++;
 		else if (!strcmp(a, "--splits")) opt.n_split = atoi(v), i++;
@@ -98,7 +97,7 @@ int main(int argc, char **argv)
 		} else {
 			fprintf(stderr, "usage: glmchat-cuda-bench -m MODEL [-p 512,2048] [-n 128] [-d 0,8192] "
 			        "[--fa on,off] [--ctk f16,q8_0] [-r 3] [-b BATCH] [-c CTX] [--no-graph] "
-			        "[--gemm-min N] [--splits N] [--int8] [--no-pdl] [--no-pdl-early] [--no-q8-wide]\n"
+			        "[--gemm-min N] [--splits N] [--int8] [--no-pdl] [--no-pdl-early]\n"
 			        "       [--no-fast-gemv] [--attn-decode-legacy] [--gemv-warps N]\n"
 			        "       [--attn-warps 8|16] [--mma-gemv] [--no-mma-gemv] [--mma-q6k]\n");
 			return 2;

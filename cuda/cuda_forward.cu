@@ -253,7 +253,6 @@ static int attention_core(cuda_backend *b, uint8_t *cache, int n, char *err, siz
 	at.out = s->olat;
 	at.work = s->attn_work;
 	at.work_bytes = s->attn_work_bytes;
-	at.q8_wide = b->opt.q8_wide;
 	at.decode_legacy = b->opt.attn_decode_legacy;
 	at.decode_warps = b->opt.attn_decode_warps;
 	at.load_early = b->opt.pdl && b->opt.pdl_early;

@@ -3,6 +3,7 @@
 #include "cuda/ops.cuh"
 #include "cuda/kv_dev.cuh"
 #include "cuda/cuda_testing.h"
+#include <stdlib.h>
 #include <string.h>
 
 // A scoped set of device allocations, freed together.
@@ -209,7 +210,6 @@ extern "C" int glm_cuda_test_attention(int G, int R, int Dr, int Dk, int kv_type
 	a.cache = cache;
 	a.out = dout;
 	a.n_split = n_split;
-	a.q8_wide = true;          // the default path (glm_cuda_options.q8_wide)
 	a.decode_legacy = test_decode_legacy;
 	a.decode_warps = test_decode_warps;
 	a.work_bytes = fused ? attn_work_bytes_fused(G, R, n, n_split) : attn_work_bytes_plain(G, n, n_rows);
@@ -225,8 +225,26 @@ extern "C" int glm_cuda_test_attention(int G, int R, int Dr, int Dk, int kv_type
 		return -1;
 	if (finish(out, dout, sizeof(float) * n * G * R, err, errlen))
 		return -1;
-	if (cache_out && CUDA_FAIL(cudaMemcpy(cache_out, cache, L.row_bytes * n_rows, cudaMemcpyDeviceToHost), err, errlen))
+	if (cache_out && kv_type != KV_Q8_0 &&
+	    CUDA_FAIL(cudaMemcpy(cache_out, cache, L.row_bytes * n_rows, cudaMemcpyDeviceToHost), err, errlen))
 		return -1;
+	if (cache_out && kv_type == KV_Q8_0) {
+		// the device's rows (quants, then scales: kv_layout) as GGUF q8_0
+		// blocks, the format the tests' reference reads
+		uint8_t *rows = (uint8_t *)malloc(L.row_bytes * n_rows), *o = (uint8_t *)cache_out;
+		if (!rows || CUDA_FAIL(cudaMemcpy(rows, cache, L.row_bytes * n_rows, cudaMemcpyDeviceToHost), err, errlen)) {
+			free(rows);
+			return -1;
+		}
+		for (int t = 0; t < n_rows; t++) {
+			const uint8_t *r = rows + (size_t)t * L.row_bytes;
+			for (int b = 0; b < L.row_vals / 32; b++, o += 34) {
+				memcpy(o, r + L.row_vals + 2 * b, 2);
+				memcpy(o + 2, r + 32 * b, 32);
+			}
+		}
+		free(rows);
+	}
 	return 0;
 }
 

@@ -71,6 +71,15 @@ void glm_cuda_test_set_attn_decode_warps(int nw);
 /* true when the fused kernel exists for this shape, cache type and device */
 bool glm_cuda_test_fused_supported(int G, int R, int Dr, int kv_type);
 
+/* The decode attention kernel alone (one query token at position depth,
+ * G heads of R + Dr over a kv_type cache), for the performance log:
+ * n_layers distinct caches (so that none sits in L2), one launch per cache
+ * in a CUDA graph replayed reps times; us[r] = µs per launch of replay r.
+ * n_split 0: the backend's default (the device's SM count); warps 0: the
+ * default. */
+int glm_cuda_bench_attention(int G, int R, int Dr, int kv_type, int depth, int n_split, int warps,
+                             int n_layers, int reps, int diag, double *us, char *err, size_t errlen);
+
 /* Router choice: ids and weights (n × k) from logits (n × E). */
 int glm_cuda_test_topk(const float *logits, const float *bias, int n, int E, int k, int gating, bool norm,
                        float scale, int *ids, float *weights, char *err, size_t errlen);

@@ -60,85 +60,15 @@ static __device__ __forceinline__ uint32_t pack2(__half lo, __half hi)
 
 // Raw bytes of 8 cache values, fetched a tile ahead and converted only
 // when stored to shared memory, so the global loads overlap the MMAs.
-template <int KT> static __device__ __forceinline__ uint4 kv_raw8(const uint8_t *row, int c)
+// q8_0: the 8 quants and their block's scale (kv_layout: scales from byte
+// row_vals of the row on).
+template <int KT> static __device__ __forceinline__ uint4 kv_raw8(const uint8_t *row, int c, int row_vals)
 {
 	if (KT == KV_Q8_0) {
-		const uint8_t *b = row + 34 * (c >> 2);
-		const uint16_t *q = (const uint16_t *)(b + 2 + 8 * (c & 3));
-		uint4 r;
-		r.x = (uint32_t)q[0] | ((uint32_t)q[1] << 16);
-		r.y = (uint32_t)q[2] | ((uint32_t)q[3] << 16);
-		r.z = *(const uint16_t *)b;
-		r.w = 0;
-		return r;
+		const uint2 q = *(const uint2 *)(row + 8 * c);
+		return make_uint4(q.x, q.y, ((const uint16_t *)(row + row_vals))[c >> 2], 0u);
 	}
 	return *(const uint4 *)(row + 16 * c);
-}
-// q8_0 rows read by whole 34-byte blocks (glm_cuda_options.q8_wide): a
-// block at a 2-byte aligned address lies inside the 3 aligned 16-byte words
-// that cover it (an aligned word holding a valid byte never leaves the
-// cache buffer's last 256-byte granule), so a thread issues 3 16-byte loads
-// per 32 values instead of 5 2-byte loads per 8, then shifts the bytes into
-// place in registers. Conversion as kv_cvt8 (same rounding).
-struct q8blk {
-	uint4 w[3];
-	int off;                   // the block's byte offset inside w
-};
-static __device__ __forceinline__ void q8blk_load(const uint8_t *p, q8blk *b)
-{
-	const uint4 *g = (const uint4 *)((uintptr_t)p & ~(uintptr_t)15);
-	b->off = (int)((uintptr_t)p & 15);
-	b->w[0] = g[0];
-	b->w[1] = g[1];
-	b->w[2] = g[2];
-}
-static __device__ __forceinline__ void q8blk_zero(q8blk *b)
-{
-	b->w[0] = b->w[1] = b->w[2] = make_uint4(0, 0, 0, 0);
-	b->off = 0;
-}
-// word i of the 12, i a compile-time constant after unrolling (12: zero)
-static __device__ __forceinline__ uint32_t q8w(const q8blk &b, int i)
-{
-	const uint4 &v = b.w[i >> 2 < 3 ? i >> 2 : 2];
-	const uint32_t x = (i & 3) == 0 ? v.x : (i & 3) == 1 ? v.y : (i & 3) == 2 ? v.z : v.w;
-	return i < 12 ? x : 0u;
-}
-// chunk c (values 8c .. 8c+7) of the block as four half2
-static __device__ __forceinline__ uint4 q8blk_chunk(float d, const uint32_t *dw, int c)
-{
-	uint4 out;
-	__half2 *o = (__half2 *)&out;
-	const uint32_t w[2] = {dw[2 * c], dw[2 * c + 1]};
-#pragma unroll
-	for (int i = 0; i < 4; i++) {
-		const uint32_t v = w[i >> 1] >> (16 * (i & 1));
-		o[i] = __floats2half2_rn(d * (float)(int8_t)(v & 0xFF), d * (float)(int8_t)((v >> 8) & 0xFF));
-	}
-	return out;
-}
-// the scale and the 8 data words (32 int8) of a loaded block
-static __device__ __forceinline__ float q8blk_unpack(const q8blk &b, uint32_t *dw)
-{
-	const int qs = b.off >> 2;                       // scale word (off is even: no straddle)
-	uint32_t sw = q8w(b, 0);
-	sw = qs == 1 ? q8w(b, 1) : sw;
-	sw = qs == 2 ? q8w(b, 2) : sw;
-	sw = qs == 3 ? q8w(b, 3) : sw;
-	const float d = h2f((uint16_t)(sw >> (8 * (b.off & 3))));
-	const int s2 = b.off + 2, q = s2 >> 2, r = 8 * (s2 & 3);   // data start: word q, byte shift r (0 or 16)
-#pragma unroll
-	for (int k = 0; k < 8; k++) {
-		uint32_t lo = q8w(b, k), hi = q8w(b, k + 1);
-#pragma unroll
-		for (int j = 1; j <= 4; j++)
-			if (q == j) {
-				lo = q8w(b, k + j);
-				hi = q8w(b, k + j + 1);
-			}
-		dw[k] = __funnelshift_r(lo, hi, r);
-	}
-	return d;
 }
 
 template <int KT> static __device__ __forceinline__ uint4 kv_cvt8(uint4 r)
@@ -241,56 +171,19 @@ fa_kernel(attn_args a, kv_layout L, int nq_blocks)
 
 	// cache tile loader: 8 values (16 bytes of f16) per chunk
 	const int cpr = D / 8, nchunk = FA_TT * cpr;
-	// q8_0 by whole blocks (a.q8_wide): a thread takes blocks i, i + NT, ...
-	// Only in the 8-warp shapes (decode, small batches): the 16-warp ones are
-	// capped at 128 registers and would spill.
-	constexpr bool Q8W = KT == KV_Q8_0 && S::NW == 8;
-	constexpr int QB_MAX = Q8W ? (FA_TT * (FA_MAX_R + 64) / 32 + S::NT - 1) / S::NT : 1;
-	const bool wide = Q8W && a.q8_wide;
-	const int bpr = (D + 31) / 32, nqb = FA_TT * bpr;
 	uint4 raw[S::CHUNKS_MAX];
-	q8blk qraw[QB_MAX];
 	auto fetch = [&](int64_t t0) {
-		if (wide) {
-#pragma unroll
-			for (int k = 0; k < QB_MAX; k++) {
-				const int i = threadIdx.x + k * S::NT;
-				if (i < nqb) {
-					const int tok = i / bpr, qb = i % bpr;
-					if (t0 + tok < kv1)
-						q8blk_load(a.cache + (t0 + tok) * L.row_bytes + 34 * qb, &qraw[k]);
-					else
-						q8blk_zero(&qraw[k]);
-				}
-			}
-			return;
-		}
 #pragma unroll
 		for (int k = 0; k < S::CHUNKS_MAX; k++) {
 			const int i = threadIdx.x + k * S::NT;
 			if (i < nchunk) {
 				const int tok = i / cpr, cc = i % cpr;
-				raw[k] = t0 + tok < kv1 ? kv_raw8<KT>(a.cache + (t0 + tok) * L.row_bytes, cc) : make_uint4(0, 0, 0, 0);
+				raw[k] = t0 + tok < kv1 ? kv_raw8<KT>(a.cache + (t0 + tok) * L.row_bytes, cc, L.row_vals)
+				                        : make_uint4(0, 0, 0, 0);
 			}
 		}
 	};
 	auto store = [&]() {
-		if (wide) {
-#pragma unroll
-			for (int k = 0; k < QB_MAX; k++) {
-				const int i = threadIdx.x + k * S::NT;
-				if (i < nqb) {
-					const int tok = i / bpr, qb = i % bpr;
-					uint32_t dw[8];
-					const float d = q8blk_unpack(qraw[k], dw);
-#pragma unroll
-					for (int c = 0; c < 4; c++)
-						if (4 * qb + c < cpr)
-							*(uint4 *)(Ks + tok * DS + 32 * qb + 8 * c) = q8blk_chunk(d, dw, c);
-				}
-			}
-			return;
-		}
 #pragma unroll
 		for (int k = 0; k < S::CHUNKS_MAX; k++) {
 			const int i = threadIdx.x + k * S::NT;
@@ -599,30 +492,35 @@ static __host__ __device__ __forceinline__ int fd_chunk(int kv_len, int n_grid, 
 	return chunk;
 }
 
-// bytes of a cache row of GLM-4.7-Flash's shape (576 values)
+// bytes of a cache row of GLM-4.7-Flash's shape (576 values; q8_0 as
+// kv_layout lays it out: quants, scales, padded to 16 bytes)
 static __host__ __device__ __forceinline__ size_t fd_full_row_bytes(int KT)
 {
-	return KT == KV_Q8_0 ? (FA_MAX_R + 64) / 32 * 34 : (size_t)(FA_MAX_R + 64) * 2;
+	return KT == KV_Q8_0 ? ((FA_MAX_R + 64) * 17 / 16 + 15) / 16 * 16 : (size_t)(FA_MAX_R + 64) * 2;
 }
 
-// Shared memory of the decode kernel, byte offsets. Two stages (f16 tiles,
-// or raw q8_0 bytes), the f16 tile of q8_0, the partial scores of the
-// k-groups [fd_kg(NW)][GP][FD_SPS], P [GP][FD_PS] (f16), m, l, alpha [GP].
-// Q (prologue only) lives in the second stage (q8_0: in the f16 tile) and
-// its raw rope pairs in the partial scores' space, the output rows
-// (epilogue only) in the first stages (q8_0: the f16 tile).
+// Shared memory of the decode kernel, byte offsets. Two stages (f16 tiles
+// with padded rows, or a q8_0 tile's rows as they are in the cache: their
+// 624-byte stride already spreads 8 rows over all banks), the partial
+// scores of the k-groups [fd_kg(NW)][GP][FD_SPS], P [GP][FD_PS] (f16), m, l,
+// alpha [GP]. Q (prologue only, f16 rows of DS) lives in the second stage
+// and its raw rope pairs in the partial scores' space, the output rows
+// (epilogue only, f32 rows of R + 4) in the stages: a stage is at least
+// as large as each of those.
 struct fd_layout {
-	int DS;                    // halves per f16 tile row
-	size_t stage, t, sp, p, ml, total;
+	int DS;                    // halves per f16 tile row (and per Q row)
+	size_t stage, sp, p, ml, total;
 };
 static __host__ __device__ __forceinline__ fd_layout fd_layout_of(int KT, int D, size_t row_bytes, int GP, int NW)
 {
 	fd_layout o;
 	o.DS = D + FA_PAD;
-	const size_t tile = (size_t)FD_T * o.DS * 2;
-	o.stage = KT == KV_Q8_0 ? ((size_t)FD_T * row_bytes + 15) / 16 * 16 + 32 : tile;
-	o.t = 2 * o.stage;
-	o.sp = o.t + (KT == KV_Q8_0 ? tile : 0);
+	size_t st = KT == KV_Q8_0 ? (size_t)FD_T * row_bytes : (size_t)FD_T * o.DS * 2;
+	const size_t q = (size_t)GP * o.DS * 2, out = ((size_t)GP * (D + 4) * 4 + 1) / 2;
+	st = st > q ? st : q;
+	st = st > out ? st : out;
+	o.stage = (st + 15) / 16 * 16;
+	o.sp = 2 * o.stage;
 	o.p = o.sp + (size_t)fd_kg(NW) * GP * FD_SPS * 4;
 	o.ml = o.p + (size_t)GP * FD_PS * 2;
 	o.total = o.ml + (size_t)3 * GP * 4;
@@ -674,28 +572,85 @@ static __device__ __forceinline__ void ldsm_x4_t(uint32_t r[4], const __half *p)
 	             : "memory");
 }
 
-// 8 q8_0 values (two words of int8) times the block scale d2, as f16.
-// Each int8 q is biased into the mantissa of 1024 + 128 + q (exact in f16,
-// a byte permute), 1152 is subtracted (exact), and the product with the
-// f16 scale is rounded once: the same value as kv_cvt8's f32 product
-// rounded to f16 (both exact before the one rounding), without kv_cvt8's
-// int-to-float conversions, which ran at a quarter rate and made the q8_0
-// tiles slower than f16 ones.
-static __device__ __forceinline__ uint4 q8_to_h8(uint32_t w0, uint32_t w1, __half2 d2)
+// Two int8 values of a word (the bytes the selector sel names, 0x5140:
+// bytes 0 and 1) times the scales d2, as f16. Each int8 q is biased into
+// the mantissa of 1024 + 128 + q (exact in f16, a byte permute), 1152 is
+// subtracted (exact), and the product with the f16 scale is rounded once:
+// the same value as kv_cvt8's f32 product rounded to f16 (both exact
+// before the one rounding), without int-to-float conversions (a quarter
+// rate pipe).
+template <uint32_t SEL> static __device__ __forceinline__ uint32_t q8_pair(uint32_t w, __half2 d2)
 {
-	uint4 out;
-	uint32_t *o = (uint32_t *)&out;
-	const __half2 bias = __float2half2_rn(1152.0f);
-	const uint32_t w[2] = {w0 ^ 0x80808080u, w1 ^ 0x80808080u};
+	const uint32_t b = __byte_perm(w ^ 0x80808080u, 0x64646464u, SEL);
+	const __half2 x = __hmul2(__hsub2(*(const __half2 *)&b, __float2half2_rn(1152.0f)), d2);
+	return *(const uint32_t *)&x;
+}
+static __device__ __forceinline__ __half2 q8_scale2(const unsigned char *p)
+{
+	return __half2half2(*(const __half *)p);
+}
+
+// The A fragments of the scores (S^T = K·Q^T) for rows 0..31 of a q8_0
+// tile (rows at stride rb, scales from byte sv of a row) and k-step ks,
+// read as int8 straight from the raw tile: ldmatrix sees a row's 16 bytes
+// as 8 b16 values, so lane (g, c) gets bytes 4c .. 4c+3 of rows g, g+8,
+// g+16, g+24. The fragment's k 2c, 2c+1 (a[0], a[1]) are bytes 4c, 4c+1,
+// its k 2c+8, 2c+9 (a[2], a[3]) bytes 4c+2, 4c+3: a permutation of the
+// k-step's dimensions that Q^T's fragments repeat (qf in the kernel), so
+// the dot products are the same sums. Scales: one per row (the k-step lies
+// in one block).
+static __device__ __forceinline__ void q8_frag_k(uint32_t ka[2][4], const unsigned char *t, size_t rb, int sv, int ks,
+                                                 int lane)
+{
+	uint32_t r[4];
+	ldsm_x4(r, (const __half *)(t + lane * rb + 16 * ks));
+	const int g = lane >> 2;
+	__half2 d[4];
 #pragma unroll
-	for (int i = 0; i < 2; i++) {
-		const uint32_t lo = __byte_perm(w[i], 0x64646464u, 0x5140), hi = __byte_perm(w[i], 0x64646464u, 0x5342);
-		__half2 x = __hmul2(__hsub2(*(const __half2 *)&lo, bias), d2);
-		__half2 y = __hmul2(__hsub2(*(const __half2 *)&hi, bias), d2);
-		o[2 * i] = *(uint32_t *)&x;
-		o[2 * i + 1] = *(uint32_t *)&y;
+	for (int i = 0; i < 4; i++)
+		d[i] = q8_scale2(t + (8 * i + g) * rb + sv + 2 * (ks >> 1));
+#pragma unroll
+	for (int j = 0; j < 2; j++) {
+		ka[j][0] = q8_pair<0x5140>(r[2 * j], d[2 * j]);
+		ka[j][1] = q8_pair<0x5140>(r[2 * j + 1], d[2 * j + 1]);
+		ka[j][2] = q8_pair<0x5342>(r[2 * j], d[2 * j]);
+		ka[j][3] = q8_pair<0x5342>(r[2 * j + 1], d[2 * j + 1]);
 	}
-	return out;
+}
+
+// The A fragments of O^T = V^T·P^T for rows 0..15 of a q8_0 tile and the
+// two column tiles of block b (columns 32b .. 32b+31), from the raw tile:
+// ldmatrix.trans over b16 pairs of columns gives lane (g, c) the bytes of
+// columns 2g, 2g+1 in rows 2c, 2c+1 (one word; rows 2c+8, 2c+9 the next).
+// So the fragment's row g is column 2g and its row g + 8 column 2g + 1
+// (the kernel writes its output rows back in that order), and k is the
+// tile row, as P^T's fragments have it. Scales: rows 2c, 2c+1 and
+// 2c+8, 2c+9 of block b.
+static __device__ __forceinline__ void q8_frag_vt(uint32_t va[2][4], const unsigned char *t, size_t rb, int sv, int b,
+                                                  int lane)
+{
+	uint32_t r[4];
+	ldsm_x4_t(r, (const __half *)(t + ((lane & 7) + 8 * ((lane >> 3) & 1)) * rb + 32 * b + 16 * (lane >> 4)));
+	const int c = lane & 3;
+	const unsigned char *s = t + sv + 2 * b;
+	const __half2 d01 = __halves2half2(*(const __half *)(s + 2 * c * rb), *(const __half *)(s + (2 * c + 1) * rb));
+	const __half2 d89 =
+		__halves2half2(*(const __half *)(s + (2 * c + 8) * rb), *(const __half *)(s + (2 * c + 9) * rb));
+#pragma unroll
+	for (int h = 0; h < 2; h++) {
+		va[h][0] = q8_pair<0x4240>(r[2 * h], d01);
+		va[h][1] = q8_pair<0x4341>(r[2 * h], d01);
+		va[h][2] = q8_pair<0x4240>(r[2 * h + 1], d89);
+		va[h][3] = q8_pair<0x4341>(r[2 * h + 1], d89);
+	}
+}
+
+// Column tile i of warp w's share of O^T: f16 and bf16 interleave the
+// warps (w, w + NW, ...); q8_0 gives a warp runs of whole blocks (tiles
+// 2j, 2j + 1 share a block's scales and one ldmatrix).
+template <int KT, int NW> static __device__ __forceinline__ int fd_ct_of(int w, int i)
+{
+	return KT == KV_Q8_0 ? fd_ct(NW) * w + i : w + NW * i;
 }
 
 // FULL: the shape of GLM-4.7-Flash's cache (latent 512, rope 64) as
@@ -713,6 +668,7 @@ fa_decode_kernel(attn_args a, kv_layout L)
 	extern __shared__ __align__(16) unsigned char smem[];
 	const int R = FULL ? FA_MAX_R : a.R, Dr = FULL ? 64 : a.Dr, D = R + Dr, KS = D / 16, CT = R / 16;
 	const size_t rb = FULL ? fd_full_row_bytes(KT) : L.row_bytes;
+	const int SV = FULL ? FA_MAX_R + 64 : L.row_vals;   // q8_0: byte offset of a row's scales
 	const fd_layout Y = fd_layout_of(KT, D, rb, GP, NW);
 	const int DS = Y.DS;
 	const int warp = threadIdx.x / WARP, lane = threadIdx.x % WARP, g = lane >> 2, c = lane & 3;
@@ -740,14 +696,13 @@ fa_decode_kernel(attn_args a, kv_layout L)
 		const int t0 = kv0 + it * FD_T;
 		unsigned char *dst = smem + (it & 1 ? Y.stage : 0);
 		if (KT == KV_Q8_0) {
-			// the aligned 16-byte words that cover the tile's bytes (a word
-			// holding a valid byte never leaves the cache buffer's last
-			// 256-byte granule); the rest of the stage is never read
-			const uint8_t *p0 = a.cache + (size_t)t0 * rb, *pe = a.cache + (size_t)min(t0 + FD_T, kv1) * rb;
-			const uint8_t *al = (const uint8_t *)((uintptr_t)p0 & ~(uintptr_t)15);
-			const int nw = (int)((pe - al + 15) / 16);
+			// the tile's rows are one run of bytes (rb a multiple of 16);
+			// rows past the context are zeros (scale 0: finite values that
+			// P = 0 leaves out)
+			const uint8_t *p0 = a.cache + (size_t)t0 * rb;
+			const int nw = (int)(FD_T * rb / 16), nv = (int)((size_t)(kv1 - t0) * rb / 16);
 			for (int i = threadIdx.x; i < nw; i += NT)
-				cp_async16(dst + 16 * i, al + 16 * i, true);
+				cp_async16(dst + 16 * i, i < nv ? p0 + 16 * i : a.cache, i < nv);
 		} else {
 			int row = row_a, cc = cc_a;
 			for (int i = threadIdx.x; i < nch; i += NT) {
@@ -779,7 +734,7 @@ fa_decode_kernel(attn_args a, kv_layout L)
 	// (the partial scores' space, free until the first tile) so that the
 	// RoPE code, long for its double-precision reduction, exists once.
 	{
-		__half *Qs = (__half *)(smem + (KT == KV_Q8_0 ? Y.t : Y.stage));
+		__half *Qs = (__half *)(smem + Y.stage);
 		float2 *rp = (float2 *)Sp;
 		constexpr int QI = (GP * (FA_MAX_R / 8) + NT - 1) / NT, RI = (GP * 32 + NT - 1) / NT;
 		const int cR = R / 8, hr = Dr / 2;
@@ -837,19 +792,22 @@ fa_decode_kernel(attn_args a, kv_layout L)
 	}
 
 	// warp = (row group mg: tile rows 32mg..32mg+31, k-group kg: k-steps
-	// kg, kg+4, ...); its Q^T fragments for the whole kernel
+	// kg, kg+4, ...); its Q^T fragments for the whole kernel. q8_0: the
+	// k-step's 16 dimensions in the order its A fragments hold them (see
+	// q8_frag_k): k 2c, 2c+1, 2c+8, 2c+9 are dimensions 4c .. 4c+3.
 	const int mg = warp / FD_KG, kg = warp % FD_KG;
 	uint32_t qf[FD_KQ][NQ][2];
 	{
-		const __half *Qs = (const __half *)(smem + (KT == KV_Q8_0 ? Y.t : Y.stage));
+		const __half *Qs = (const __half *)(smem + Y.stage);
+		constexpr bool Q8 = KT == KV_Q8_0;
 #pragma unroll
 		for (int i = 0; i < FD_KQ; i++) {
 			const int ks = kg + FD_KG * i;
 #pragma unroll
 			for (int nt = 0; nt < NQ; nt++) {
-				const __half *q = Qs + (nt * 8 + g) * DS + 16 * ks + 2 * c;
+				const __half *q = Qs + (nt * 8 + g) * DS + 16 * ks + (Q8 ? 4 : 2) * c;
 				qf[i][nt][0] = ks < KS ? lds32(q) : 0u;
-				qf[i][nt][1] = ks < KS ? lds32(q + 8) : 0u;
+				qf[i][nt][1] = ks < KS ? lds32(q + (Q8 ? 2 : 8)) : 0u;
 			}
 		}
 	}
@@ -884,61 +842,11 @@ fa_decode_kernel(attn_args a, kv_layout L)
 		// tile it is in; every warp is done with tile it-1 (its buffer and,
 		// for q8_0, the f16 tile are free again)
 		__syncthreads();
-		if (it + 1 < ntile)
+		if (it + 1 < ntile && a.diag != 1)
 			issue(it + 1);
+		if (a.diag == 2)
+			continue;
 		const __half *Kt = (const __half *)stg;
-		if (KT == KV_Q8_0) {
-			// raw blocks to f16 (same values as kv_cvt8, see q8_to_h8);
-			// rows past the context zero
-			__half *Tq = (__half *)(smem + Y.t);
-			// byte offsets from the stage (a shared-memory pointer all along:
-			// a cast through an integer would make the loads generic ones)
-			const int src = (int)((uintptr_t)(a.cache + (size_t)t0 * rb) & 15);
-			// A thread expands 8-value chunks (quarter blocks), so that a
-			// warp's 16-byte stores are 32 consecutive chunks of a row: with a
-			// whole block per thread they were 64 bytes apart, 16 shared-
-			// memory wavefronts per store instead of 4. XB chunks at a time,
-			// every load of a batch before its first use (a loop of
-			// load-then-store waits one shared-memory round trip per chunk,
-			// and two warps per scheduler hide little of it).
-			constexpr int XB = 6;
-			const int nch8 = FD_T * cpr;
-			for (int i0 = threadIdx.x; i0 < nch8; i0 += XB * NT) {
-				uint32_t u[XB][3];
-				uint16_t dh[XB];
-				int sh[XB];
-#pragma unroll
-				for (int k = 0; k < XB; k++) {
-					const int i = i0 + k * NT, row = i / cpr, c8 = i % cpr;
-					u[k][0] = u[k][1] = u[k][2] = 0u;
-					dh[k] = 0;
-					sh[k] = 0;
-					if (i < nch8 && row < nrow) {
-						// the chunk's 8 bytes from 3 aligned words (blocks are
-						// 2-byte aligned: a chunk starts at byte 0 or 2 of a word)
-						const int b = src + row * (int)rb + 34 * (c8 >> 2), q0 = b + 2 + 8 * (c8 & 3);
-						const uint32_t *w = (const uint32_t *)(stg + (q0 & ~3));
-						dh[k] = *(const uint16_t *)(stg + b);
-						sh[k] = (q0 & 3) * 8;
-						u[k][0] = w[0];
-						u[k][1] = w[1];
-						u[k][2] = w[2];
-					}
-				}
-#pragma unroll
-				for (int k = 0; k < XB; k++) {
-					const int i = i0 + k * NT;
-					if (i < nch8) {
-						// rows past the context: d = 0 gives zeros
-						const __half2 d2 = __half2half2(__ushort_as_half(dh[k]));
-						*(uint4 *)(Tq + (i / cpr) * DS + 8 * (i % cpr)) =
-							q8_to_h8(__funnelshift_r(u[k][0], u[k][1], sh[k]), __funnelshift_r(u[k][1], u[k][2], sh[k]), d2);
-					}
-				}
-			}
-			__syncthreads();
-			Kt = Tq;
-		}
 
 		// partial scores of this warp's rows and k-steps, all heads
 		float sc[2][NQ][4];
@@ -953,9 +861,13 @@ fa_decode_kernel(attn_args a, kv_layout L)
 				const int ks = kg + FD_KG * i;
 				if (ks < KS) {
 					uint32_t ka[2][4];
+					if (KT == KV_Q8_0) {
+						q8_frag_k(ka, stg + (size_t)32 * mg * rb, rb, SV, ks, lane);
+					} else {
 #pragma unroll
-					for (int j = 0; j < 2; j++)
-						ldsm_x4(ka[j], Kt + (32 * mg + 16 * j + (lane & 15)) * DS + 16 * ks + 8 * (lane >> 4));
+						for (int j = 0; j < 2; j++)
+							ldsm_x4(ka[j], Kt + (32 * mg + 16 * j + (lane & 15)) * DS + 16 * ks + 8 * (lane >> 4));
+					}
 #pragma unroll
 					for (int j = 0; j < 2; j++)
 #pragma unroll
@@ -1034,16 +946,33 @@ fa_decode_kernel(attn_args a, kv_layout L)
 #pragma unroll
 		for (int ks = 0; ks < FD_T / 16; ks++) {
 			if (ks < nks) {
+				if (KT == KV_Q8_0) {
+					// column tiles in pairs: one q8_0 block's 32 columns
 #pragma unroll
-				for (int i = 0; i < FD_CT; i++) {
-					const int ct = warp + NW * i;
-					if (ct < CT) {
-						uint32_t va[4];
-						ldsm_x4_t(va, Kt + (16 * ks + (lane & 7) + 8 * (lane >> 4)) * DS + 16 * ct +
-						                  8 * ((lane >> 3) & 1));
+					for (int i = 0; i < FD_CT; i += 2) {
+						const int ct = fd_ct_of<KT, NW>(warp, i);
+						if (ct < CT) {
+							uint32_t va[2][4];
+							q8_frag_vt(va, stg + (size_t)16 * ks * rb, rb, SV, ct / 2, lane);
 #pragma unroll
-						for (int nt = 0; nt < NQ; nt++)
-							mma16816(acc[i][nt], va, pb[ks][nt]);
+							for (int h = 0; h < 2; h++)
+#pragma unroll
+								for (int nt = 0; nt < NQ; nt++)
+									mma16816(acc[i + h][nt], va[h], pb[ks][nt]);
+						}
+					}
+				} else {
+#pragma unroll
+					for (int i = 0; i < FD_CT; i++) {
+						const int ct = fd_ct_of<KT, NW>(warp, i);
+						if (ct < CT) {
+							uint32_t va[4];
+							ldsm_x4_t(va, Kt + (16 * ks + (lane & 7) + 8 * (lane >> 4)) * DS + 16 * ct +
+							                  8 * ((lane >> 3) & 1));
+#pragma unroll
+							for (int nt = 0; nt < NQ; nt++)
+								mma16816(acc[i][nt], va, pb[ks][nt]);
+						}
 					}
 				}
 			}
@@ -1053,19 +982,26 @@ fa_decode_kernel(attn_args a, kv_layout L)
 	// the output rows through shared memory (the tiles are free once every
 	// warp is done), then coalesced: final, or this block's partials
 	__syncthreads();
-	float *Os = (float *)(smem + (KT == KV_Q8_0 ? Y.t : 0));
+	float *Os = (float *)smem;
 	const int OS = R + 4;
 #pragma unroll
 	for (int i = 0; i < FD_CT; i++) {
-		const int ct = warp + NW * i;
+		const int ct = fd_ct_of<KT, NW>(warp, i);
 		if (ct < CT) {
 #pragma unroll
 			for (int nt = 0; nt < NQ; nt++) {
-				float *o = Os + (nt * 8 + 2 * c) * OS + 16 * ct + g;
-				o[0] = acc[i][nt][0];
-				o[OS] = acc[i][nt][1];
-				o[8] = acc[i][nt][2];
-				o[OS + 8] = acc[i][nt][3];
+				if (KT == KV_Q8_0) {
+					// q8_frag_vt's rows: g is column 2g, g + 8 column 2g + 1
+					float *o = Os + (nt * 8 + 2 * c) * OS + 16 * ct + 2 * g;
+					*(float2 *)o = make_float2(acc[i][nt][0], acc[i][nt][2]);
+					*(float2 *)(o + OS) = make_float2(acc[i][nt][1], acc[i][nt][3]);
+				} else {
+					float *o = Os + (nt * 8 + 2 * c) * OS + 16 * ct + g;
+					o[0] = acc[i][nt][0];
+					o[OS] = acc[i][nt][1];
+					o[8] = acc[i][nt][2];
+					o[OS + 8] = acc[i][nt][3];
+				}
 			}
 		}
 	}
@@ -1324,7 +1260,7 @@ static __global__ void scores_kernel(attn_args a, kv_layout L, int t0, const flo
 			const float *q = Qf + ((int64_t)tq * a.G + h) * D;
 			float acc = 0.0f;
 			for (int d = lane; d < D; d += WARP)
-				acc += q[d] * kv_get<KT>(row, d);
+				acc += q[d] * kv_get<KT>(row, d, L.row_vals);
 			acc = warp_sum(acc);
 			if (lane == 0)
 				Sm[((int64_t)tq * a.G + h) * ld + kv] = acc;
@@ -1383,7 +1319,7 @@ static __global__ void pv_kernel(attn_args a, kv_layout L, int t0, const float *
 	const float *p = Sm + (int64_t)row * ld;
 	float acc = 0.0f;
 	for (int64_t kv = k0; kv < k1; kv++)
-		acc += p[kv] * kv_get<KT>(a.cache + kv * L.row_bytes, c);
+		acc += p[kv] * kv_get<KT>(a.cache + kv * L.row_bytes, c, L.row_vals);
 	atomicAdd(&a.out[((int64_t)t0 * a.G + row) * a.R + c], acc);
 }
 

@@ -57,15 +57,18 @@ static __global__ void kv_store_kernel(const float *ckv, int64_t ckv_stride, con
 		break;
 	case KV_Q8_0:
 		// one warp per 32-value block: amax/127 as the scale, round half away
+		// (quants first, then the scales: see kv_layout)
 		for (int b = warp; b < L.row_vals / 32; b += blockDim.x / WARP) {
 			const float v = row[32 * b + lane];
 			const float amax = warp_max(fabsf(v));
 			const float d = amax / 127.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
-			uint8_t *blk = dst + 34 * b;
 			if (lane == 0)
-				*(__half *)blk = __float2half_rn(d);
-			blk[2 + lane] = (uint8_t)(int8_t)roundf(v * id);
+				((__half *)(dst + L.row_vals))[b] = __float2half_rn(d);
+			dst[32 * b + lane] = (uint8_t)(int8_t)roundf(v * id);
 		}
+		// the padding, so that a row's bytes are all defined
+		for (size_t k = L.row_vals + L.row_vals / 16 + threadIdx.x; k < L.row_bytes; k += blockDim.x)
+			dst[k] = 0;
 		break;
 	}
 }
@@ -91,7 +94,7 @@ void kv_layout_init(kv_layout *L, int type, int R, int Dr, float rope_base)
 	case KV_F32: L->row_bytes = (size_t)L->row_vals * 4; break;
 	case KV_F16:
 	case KV_BF16: L->row_bytes = (size_t)L->row_vals * 2; break;
-	case KV_Q8_0: L->row_bytes = (size_t)L->row_vals / 32 * 34; break;
+	case KV_Q8_0: L->row_bytes = ((size_t)L->row_vals + L->row_vals / 16 + 15) / 16 * 16; break;
 	}
 	for (int i = 0; i < Dr / 2 && i < 32; i++)
 		L->inv_freq[i] = pow((double)rope_base, -2.0 * i / Dr);

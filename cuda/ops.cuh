@@ -95,7 +95,13 @@ int to_f16_norm(const float *x, int64_t in_stride, int ncols, int n, const float
 
 // ---- norm_rope.cu
 // The latent cache: rows of `row_vals` values (kv_lora_rank + n_rot padded
-// to 32) in one of the glm_kv_type formats.
+// to 32) in one of the glm_kv_type formats. A q8_0 row on the device is not
+// GGUF's interleave of 34-byte blocks: its row_vals int8 quants come first,
+// then the row_vals / 32 f16 scales, the row padded to 16 bytes (624 bytes
+// for GLM's 576 values, 612 as blocks). The quants of a row are then 16-byte
+// aligned runs that the attention kernels read as tensor-core fragments
+// straight from shared memory (mla_attention.cu), with no pass that expands
+// a tile into f16 first; the scales of a row are one small run beside them.
 struct kv_layout {
 	int type;                  // enum glm_kv_type
 	int R, Dr;                 // latent and rope widths
@@ -134,9 +140,6 @@ struct attn_args {
 	size_t work_bytes;
 	int n_split;               // KV splits per query block (fused path; decode: the grid,
 	                           // of which the kernel uses what the context needs)
-	bool q8_wide;              // fused path, q8_0 cache: rows read by whole blocks
-	                           // with 16-byte loads (glm_cuda_options.q8_wide; the
-	                           // general kernel only: the decode kernel copies raw tiles)
 	bool decode_legacy;        // fused path, one query token: the general kernel (q_prep,
 	                           // 32-row tiles, reduce over every split) instead of the
 	                           // decode kernel (glm_cuda_options.attn_decode_legacy)
@@ -144,6 +147,7 @@ struct attn_args {
 	                           // waiting for the previous kernel (glm_cuda_options.pdl_early)
 	int decode_warps;          // decode kernel: warps per block, 8, or 16 for the full GLM
 	                           // shape (any other value; glm_cuda_options.attn_decode_warps)
+	int diag;                  // DIAG (bench only): 1 no loads after the first tile, 2 no compute
 };
 size_t attn_work_bytes_fused(int G, int R, int n, int n_split);
 size_t attn_work_bytes_plain(int G, int n, int64_t n_ctx);

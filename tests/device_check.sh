@@ -22,7 +22,9 @@
 # unless DC_NCU=1): a short call for one question. DC_REF_BUILD (a build
 # tree, relative to the checkout) packs its bench too: rows named ref-* run
 # it, so that a change and its baseline are measured in one call (timings
-# of different calls differ by several percent). DC_KEEP_MODEL=1 leaves
+# of different calls differ by several percent). DC_ATTN="args" runs
+# glmchat-cuda-attnbench (one layer's decode attention alone) after the
+# tests (DC_ATTN="" for its defaults). DC_KEEP_MODEL=1 leaves
 # /tmp/full.gguf for commands after this one in the same call.
 set -u
 OPTIONS=(
@@ -41,10 +43,11 @@ pack() {
 		(cd "$B" && "$REPO/configure" --enable-cuda CUDA_ARCHS=90 -q)
 	fi
 	(cd "$B" && make -j2 tests/test_cuda_ops tests/test_cuda_model \
-		cuda/glmchat-cuda-bench cuda/glmchat-cuda-sleep >/dev/null)
+		cuda/glmchat-cuda-bench cuda/glmchat-cuda-sleep cuda/glmchat-cuda-attnbench >/dev/null)
 	local K=/tmp/dc-pack
 	rm -rf $K && mkdir -p $K/bin $K/lib $K/fixtures/models $K/tools
-	for f in tests/test_cuda_ops tests/test_cuda_model cuda/glmchat-cuda-bench cuda/glmchat-cuda-sleep; do
+	for f in tests/test_cuda_ops tests/test_cuda_model cuda/glmchat-cuda-bench cuda/glmchat-cuda-sleep \
+		cuda/glmchat-cuda-attnbench; do
 		strip -o /tmp/dc-pack/bin/"$(basename $f)" "$B/$f"
 	done
 	if [ -n "${DC_REF_BUILD:-}" ]; then
@@ -87,6 +90,14 @@ run() {
 		el "$t $(cat $OUT/$t.rc) ok=$(grep -c '^ok' $L) not_ok=$(grep -c '^not ok' $L) plan=$(grep -m1 '^1\.\.' $L)"
 		grep -E "^not ok|Bail" $OUT/$t.log | head -20 | tee -a $S
 	done
+	# one layer's decode attention alone (no model needed; the GPU is free
+	# again, the model is still being written by the CPU)
+	if [ "${DC_ATTN-x}" != x ]; then
+		el "attention alone: ${DC_ATTN}"
+		timeout 90 $B/glmchat-cuda-attnbench ${DC_ATTN} > $OUT/attn.log 2>&1
+		echo "rc=$?" >> $OUT/attn.log
+		tee -a $S < $OUT/attn.log
+	fi
 	wait $mk
 	el "full-size model: $(tail -1 $OUT/mkfull.log)"
 	[ -f /tmp/full.gguf ] || { el "no model: benches skipped"; cat $S; return; }
