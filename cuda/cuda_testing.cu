@@ -240,7 +240,8 @@ extern "C" int glm_cuda_test_attention(int G, int R, int Dr, int Dk, int kv_type
 			const uint8_t *r = rows + (size_t)t * L.row_bytes;
 			for (int b = 0; b < L.row_vals / 32; b++, o += 34) {
 				memcpy(o, r + L.row_vals + 2 * b, 2);
-				memcpy(o + 2, r + 32 * b, 32);
+				for (int i = 0; i < 32; i++)
+					o[2 + i] = r[32 * b + i] ^ 0x80;   // stored as q + 128
 			}
 		}
 		free(rows);

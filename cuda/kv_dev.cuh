@@ -6,8 +6,8 @@
 
 enum { KV_F32 = 0, KV_F16 = 1, KV_BF16 = 2, KV_Q8_0 = 3 };
 
-// value k of a cache row, as f32 (q8_0: quants, then the scales from byte
-// row_vals on; see kv_layout in ops.cuh)
+// value k of a cache row, as f32 (q8_0: quants + 128, then the scales from
+// byte row_vals on; see kv_layout in ops.cuh)
 template <int KT> static __device__ __forceinline__ float kv_get(const uint8_t *row, int k, int row_vals)
 {
 	if (KT == KV_F32)
@@ -16,7 +16,7 @@ template <int KT> static __device__ __forceinline__ float kv_get(const uint8_t *
 		return h2f(((const uint16_t *)row)[k]);
 	if (KT == KV_BF16)
 		return bf2f(((const uint16_t *)row)[k]);
-	return h2f(((const uint16_t *)(row + row_vals))[k >> 5]) * (float)(int8_t)row[k];
+	return h2f(((const uint16_t *)(row + row_vals))[k >> 5]) * (float)((int)row[k] - 128);
 }
 
 #endif

@@ -65,8 +65,8 @@ static __device__ __forceinline__ uint32_t pack2(__half lo, __half hi)
 template <int KT> static __device__ __forceinline__ uint4 kv_raw8(const uint8_t *row, int c, int row_vals)
 {
 	if (KT == KV_Q8_0) {
-		const uint2 q = *(const uint2 *)(row + 8 * c);
-		return make_uint4(q.x, q.y, ((const uint16_t *)(row + row_vals))[c >> 2], 0u);
+		const uint2 q = *(const uint2 *)(row + 8 * c);   // (stored + 128: back to int8)
+		return make_uint4(q.x ^ 0x80808080u, q.y ^ 0x80808080u, ((const uint16_t *)(row + row_vals))[c >> 2], 0u);
 	}
 	return *(const uint4 *)(row + 16 * c);
 }
@@ -468,6 +468,9 @@ fa_reduce_kernel(const float *ml, const float *po, int G, int QT, int M, int R, 
 // Same numerics as the general kernel: Q and P in f16 (round to nearest),
 // f32 accumulation, online softmax in f32.
 #define FD_T 64                                    // cache rows per tile
+#ifndef FD_Q8_STAGES
+#define FD_Q8_STAGES 2
+#endif
 // Warps per block, NW (a template parameter: 8, or 16 for the full GLM
 // shape, glm_cuda_options.attn_decode_warps): 2 row groups x NW/2 k-groups
 // of the scores; each warp holds fd_kq(NW) k-steps of Q^T and fd_ct(NW)
@@ -478,7 +481,7 @@ static __host__ __device__ constexpr int fd_kq(int nw) { return ((FA_MAX_R + 64)
 static __host__ __device__ constexpr int fd_ct(int nw) { return FA_MAX_R / 16 / nw; }
 #define FD_SPS (FD_T + 4)                          // floats per row of partial scores (banks)
 #define FD_PS (FD_T + 8)                           // halves per row of P (banks)
-#define FD_RCOLS 128                               // columns per block of the merge
+#define FD_RCOLS 64                                // columns per block of the merge (2 per lane)
 
 // Rows per block (whole tiles, at least one) for kv_len rows over n_grid
 // blocks, and how many blocks get rows. The kernel and the merge both call
@@ -499,11 +502,11 @@ static __host__ __device__ __forceinline__ size_t fd_full_row_bytes(int KT)
 	return KT == KV_Q8_0 ? ((FA_MAX_R + 64) * 17 / 16 + 15) / 16 * 16 : (size_t)(FA_MAX_R + 64) * 2;
 }
 
-// Shared memory of the decode kernel, byte offsets. Two stages (f16 tiles
+// Shared memory of the decode kernel, byte offsets. fd_stages stages (f16 tiles
 // with padded rows, or a q8_0 tile's rows as they are in the cache: their
 // 624-byte stride already spreads 8 rows over all banks), the partial
 // scores of the k-groups [fd_kg(NW)][GP][FD_SPS], P [GP][FD_PS] (f16), m, l,
-// alpha [GP]. Q (prologue only, f16 rows of DS) lives in the second stage
+// alpha [GP]. Q (prologue only, f16 rows of DS) lives in the last stage
 // and its raw rope pairs in the partial scores' space, the output rows
 // (epilogue only, f32 rows of R + 4) in the stages: a stage is at least
 // as large as each of those.
@@ -511,6 +514,9 @@ struct fd_layout {
 	int DS;                    // halves per f16 tile row (and per Q row)
 	size_t stage, sp, p, ml, total;
 };
+// Tiles in flight: a q8_0 tile is half an f16 one, so three fit (two
+// loading while one is multiplied); f16 and bf16 tiles take two.
+static __host__ __device__ constexpr int fd_stages(int KT) { return KT == KV_Q8_0 ? FD_Q8_STAGES : 2; }
 static __host__ __device__ __forceinline__ fd_layout fd_layout_of(int KT, int D, size_t row_bytes, int GP, int NW)
 {
 	fd_layout o;
@@ -520,7 +526,7 @@ static __host__ __device__ __forceinline__ fd_layout fd_layout_of(int KT, int D,
 	st = st > q ? st : q;
 	st = st > out ? st : out;
 	o.stage = (st + 15) / 16 * 16;
-	o.sp = 2 * o.stage;
+	o.sp = fd_stages(KT) * o.stage;
 	o.p = o.sp + (size_t)fd_kg(NW) * GP * FD_SPS * 4;
 	o.ml = o.p + (size_t)GP * FD_PS * 2;
 	o.total = o.ml + (size_t)3 * GP * 4;
@@ -548,6 +554,12 @@ static __device__ __forceinline__ void cp_async_commit(void)
 	asm volatile("cp.async.commit_group;\n" ::: "memory");
 #endif
 }
+static __device__ __forceinline__ void cp_async_wait_1(void)
+{
+#if __CUDA_ARCH__ >= 800
+	asm volatile("cp.async.wait_group 1;\n" ::: "memory");
+#endif
+}
 static __device__ __forceinline__ void cp_async_wait_all(void)
 {
 #if __CUDA_ARCH__ >= 800
@@ -573,15 +585,15 @@ static __device__ __forceinline__ void ldsm_x4_t(uint32_t r[4], const __half *p)
 }
 
 // Two int8 values of a word (the bytes the selector sel names, 0x5140:
-// bytes 0 and 1) times the scales d2, as f16. Each int8 q is biased into
-// the mantissa of 1024 + 128 + q (exact in f16, a byte permute), 1152 is
-// subtracted (exact), and the product with the f16 scale is rounded once:
-// the same value as kv_cvt8's f32 product rounded to f16 (both exact
-// before the one rounding), without int-to-float conversions (a quarter
-// rate pipe).
+// bytes 0 and 1) times the scales d2, as f16. The cache holds q + 128
+// (kv_layout), which a byte permute makes the mantissa of the f16
+// 1024 + 128 + q (exact), 1152 is subtracted (exact), and the product with
+// the f16 scale is rounded once: the same value as kv_cvt8's f32 product
+// rounded to f16 (both exact before the one rounding), without
+// int-to-float conversions (a quarter rate pipe).
 template <uint32_t SEL> static __device__ __forceinline__ uint32_t q8_pair(uint32_t w, __half2 d2)
 {
-	const uint32_t b = __byte_perm(w ^ 0x80808080u, 0x64646464u, SEL);
+	const uint32_t b = __byte_perm(w, 0x64646464u, SEL);
 	const __half2 x = __hmul2(__hsub2(*(const __half2 *)&b, __float2half2_rn(1152.0f)), d2);
 	return *(const uint32_t *)&x;
 }
@@ -663,6 +675,7 @@ fa_decode_kernel(attn_args a, kv_layout L)
 {
 	constexpr int NQ = (G + 7) / 8, GP = 8 * NQ, NT = NW * WARP;
 	constexpr int FD_KG = fd_kg(NW), FD_KQ = fd_kq(NW), FD_CT = fd_ct(NW);
+	constexpr int FD_PR = (GP / 2 + NW - 1) / NW;   // head pairs per warp in the softmax
 	if (!a.load_early)
 		pdl_begin();
 	extern __shared__ __align__(16) unsigned char smem[];
@@ -692,9 +705,10 @@ fa_decode_kernel(attn_args a, kv_layout L)
 	// division per chunk
 	const int cpr = D / 8, nch = FD_T * cpr, step_r = NT / cpr, step_c = NT % cpr;
 	const int row_a = threadIdx.x / cpr, cc_a = threadIdx.x % cpr;
+	constexpr int NS = fd_stages(KT);
 	auto issue = [&](int it) {
 		const int t0 = kv0 + it * FD_T;
-		unsigned char *dst = smem + (it & 1 ? Y.stage : 0);
+		unsigned char *dst = smem + (it % NS) * Y.stage;
 		if (KT == KV_Q8_0) {
 			// the tile's rows are one run of bytes (rb a multiple of 16);
 			// rows past the context are zeros (scale 0: finite values that
@@ -703,6 +717,17 @@ fa_decode_kernel(attn_args a, kv_layout L)
 			const int nw = (int)(FD_T * rb / 16), nv = (int)((size_t)(kv1 - t0) * rb / 16);
 			for (int i = threadIdx.x; i < nw; i += NT)
 				cp_async16(dst + 16 * i, i < nv ? p0 + 16 * i : a.cache, i < nv);
+		} else if (FULL) {
+			// rows are contiguous in the cache, so chunk i of the tile is at
+			// byte 16i there, and at 16(i + row) in the stage (rows padded by
+			// 16 bytes): affine in i but for the row, a multiply-high
+			const uint8_t *p0 = a.cache + (size_t)t0 * rb;
+			const int nrow = kv1 - t0;
+#pragma unroll
+			for (int k = 0; k < FD_T * (FA_MAX_R + 64) / 8 / NT; k++) {
+				const int i = threadIdx.x + k * NT, row = i / ((FA_MAX_R + 64) / 8);
+				cp_async16(dst + 16 * (i + row), row < nrow ? p0 + 16 * i : a.cache, row < nrow);
+			}
 		} else {
 			int row = row_a, cc = cc_a;
 			for (int i = threadIdx.x; i < nch; i += NT) {
@@ -719,8 +744,9 @@ fa_decode_kernel(attn_args a, kv_layout L)
 		}
 		cp_async_commit();
 	};
-	issue(0);
-	// Under PDL the first tile is on its way before the wait (a.load_early):
+	for (int i = 0; i < NS - 1 && i < ntile; i++)
+		issue(i);
+	// Under PDL the first tiles are on their way before the wait (a.load_early):
 	// the position comes from the host before the step and the cache rows
 	// from kv_store, launches back (common.cuh); Q is the previous
 	// kernel's output.
@@ -734,7 +760,7 @@ fa_decode_kernel(attn_args a, kv_layout L)
 	// (the partial scores' space, free until the first tile) so that the
 	// RoPE code, long for its double-precision reduction, exists once.
 	{
-		__half *Qs = (__half *)(smem + Y.stage);
+		__half *Qs = (__half *)(smem + (NS - 1) * Y.stage);
 		float2 *rp = (float2 *)Sp;
 		constexpr int QI = (GP * (FA_MAX_R / 8) + NT - 1) / NT, RI = (GP * 32 + NT - 1) / NT;
 		const int cR = R / 8, hr = Dr / 2;
@@ -798,7 +824,7 @@ fa_decode_kernel(attn_args a, kv_layout L)
 	const int mg = warp / FD_KG, kg = warp % FD_KG;
 	uint32_t qf[FD_KQ][NQ][2];
 	{
-		const __half *Qs = (const __half *)(smem + Y.stage);
+		const __half *Qs = (const __half *)(smem + (NS - 1) * Y.stage);
 		constexpr bool Q8 = KT == KV_Q8_0;
 #pragma unroll
 		for (int i = 0; i < FD_KQ; i++) {
@@ -820,11 +846,24 @@ fa_decode_kernel(attn_args a, kv_layout L)
 		for (int nt = 0; nt < NQ; nt++)
 			acc[i][nt][0] = acc[i][nt][1] = acc[i][nt][2] = acc[i][nt][3] = 0.0f;
 
+	// the online softmax's running max and this lane's share of the sum,
+	// per head pair the warp takes (see below)
+	float m_run[FD_PR], l_run[FD_PR];
+#pragma unroll
+	for (int i = 0; i < FD_PR; i++) {
+		m_run[i] = -INFINITY;
+		l_run[i] = 0.0f;
+	}
+
 	for (int it = 0; it < ntile; it++) {
 		const int t0 = kv0 + it * FD_T;
 		const int nrow = min(FD_T, kv1 - t0);
-		unsigned char *stg = smem + (it & 1 ? Y.stage : 0);
-		cp_async_wait_all();
+		unsigned char *stg = smem + (it % NS) * Y.stage;
+		// tile it landed (the ones after it may still be on their way)
+		if (NS == 3 && it + 1 < ntile)
+			cp_async_wait_1();
+		else
+			cp_async_wait_all();
 		if (KT == KV_BF16) {
 			// this thread's own chunks (visible to it after the wait)
 			int row = row_a, cc = cc_a;
@@ -839,11 +878,11 @@ fa_decode_kernel(attn_args a, kv_layout L)
 				}
 			}
 		}
-		// tile it is in; every warp is done with tile it-1 (its buffer and,
-		// for q8_0, the f16 tile are free again)
+		// tile it is in; every warp is done with tile it-1 (its stage is
+		// free again: the next tile goes there)
 		__syncthreads();
-		if (it + 1 < ntile && a.diag != 1)
-			issue(it + 1);
+		if (it + NS - 1 < ntile && a.diag != 1)
+			issue(it + NS - 1);
 		if (a.diag == 2)
 			continue;
 		const __half *Kt = (const __half *)stg;
@@ -855,7 +894,7 @@ fa_decode_kernel(attn_args a, kv_layout L)
 #pragma unroll
 			for (int nt = 0; nt < NQ; nt++)
 				sc[j][nt][0] = sc[j][nt][1] = sc[j][nt][2] = sc[j][nt][3] = 0.0f;
-		if (32 * mg < nrow) {
+		if (32 * mg < nrow && a.diag != 5) {
 #pragma unroll
 			for (int i = 0; i < FD_KQ; i++) {
 				const int ks = kg + FD_KG * i;
@@ -888,33 +927,47 @@ fa_decode_kernel(attn_args a, kv_layout L)
 			}
 		__syncthreads();
 
-		// online softmax: warp w takes heads w, w+8, ... (all of them, no
-		// branch, so the heads' shuffle chains interleave; the padding heads
-		// have zero scores and get P = 0); lane = rows 2·lane, 2·lane+1
+		// online softmax: a warp takes two heads at once, one per half
+		// (pair w, w + NW, ...; the padding heads have zero scores and get
+		// P = 0), a lane four rows; the shuffles stay inside a half, and the
+		// sums of P stay per lane until the end (m_run, l_run), so a tile's
+		// chain is one 4-step max where it was two 5-step chains per head
 #pragma unroll
-		for (int i = 0; i < (GP + NW - 1) / NW; i++) {
-			const int h = warp + NW * i;
-			if (h >= GP)   // (16 warps: warps 8-15 take one head)
+		for (int i = 0; i < FD_PR; i++) {
+			const int pi = warp + NW * i;
+			if (pi >= GP / 2 || a.diag == 3)
 				break;
-			float s0 = 0.0f, s1 = 0.0f;
+			const int h = 2 * pi + (lane >> 4), r0 = 4 * (lane & 15);
+			float4 sv = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
 #pragma unroll
 			for (int k = 0; k < FD_KG; k++) {
-				const float2 v = *(const float2 *)(Sp + ((size_t)k * GP + h) * FD_SPS + 2 * lane);
-				s0 += v.x;
-				s1 += v.y;
+				const float4 v = *(const float4 *)(Sp + ((size_t)k * GP + h) * FD_SPS + r0);
+				sv.x += v.x;
+				sv.y += v.y;
+				sv.z += v.z;
+				sv.w += v.w;
 			}
-			s0 = 2 * lane < nrow ? s0 : -INFINITY;
-			s1 = 2 * lane + 1 < nrow ? s1 : -INFINITY;
+			sv.x = r0 < nrow ? sv.x : -INFINITY;
+			sv.y = r0 + 1 < nrow ? sv.y : -INFINITY;
+			sv.z = r0 + 2 < nrow ? sv.z : -INFINITY;
+			sv.w = r0 + 3 < nrow ? sv.w : -INFINITY;
+			float mx = fmaxf(fmaxf(sv.x, sv.y), fmaxf(sv.z, sv.w));
+#pragma unroll
+			for (int o = 8; o > 0; o >>= 1)
+				mx = fmaxf(mx, __shfl_xor_sync(0xffffffffu, mx, o));
 			// the tile has a valid row, so mn is finite
-			const float mo = m_s[h], mn = fmaxf(mo, warp_max(fmaxf(s0, s1)));
-			const float p0 = __expf(s0 - mn), p1 = __expf(s1 - mn), al = __expf(mo - mn);
-			const float ps = warp_sum(p0 + p1);
-			*(__half2 *)(Ps + h * FD_PS + 2 * lane) = h < G ? __floats2half2_rn(p0, p1) : __float2half2_rn(0.0f);
-			if (lane == 0) {
-				m_s[h] = mn;
-				l_s[h] = l_s[h] * al + ps;
-				al_s[h] = al;
+			const float mo = m_run[i], mn = fmaxf(mo, mx), al = __expf(mo - mn);
+			const float p0 = __expf(sv.x - mn), p1 = __expf(sv.y - mn), p2 = __expf(sv.z - mn), p3 = __expf(sv.w - mn);
+			l_run[i] = l_run[i] * al + ((p0 + p1) + (p2 + p3));
+			m_run[i] = mn;
+			uint2 pv = make_uint2(0u, 0u);
+			if (h < G) {
+				const __half2 a01 = __floats2half2_rn(p0, p1), a23 = __floats2half2_rn(p2, p3);
+				pv = make_uint2(*(const uint32_t *)&a01, *(const uint32_t *)&a23);
 			}
+			*(uint2 *)(Ps + h * FD_PS + r0) = pv;
+			if ((lane & 15) == 0)
+				al_s[h] = al;
 		}
 		__syncthreads();
 
@@ -945,7 +998,7 @@ fa_decode_kernel(attn_args a, kv_layout L)
 		const int nks = (nrow + 15) / 16;
 #pragma unroll
 		for (int ks = 0; ks < FD_T / 16; ks++) {
-			if (ks < nks) {
+			if (ks < nks && a.diag != 4) {
 				if (KT == KV_Q8_0) {
 					// column tiles in pairs: one q8_0 block's 32 columns
 #pragma unroll
@@ -979,6 +1032,21 @@ fa_decode_kernel(attn_args a, kv_layout L)
 		}
 	}
 
+	// each head's m and l (the lanes' shares summed) for the epilogue
+#pragma unroll
+	for (int i = 0; i < FD_PR; i++) {
+		const int pi = warp + NW * i;
+		if (pi >= GP / 2)
+			break;
+		float l = l_run[i];
+#pragma unroll
+		for (int o = 8; o > 0; o >>= 1)
+			l += __shfl_xor_sync(0xffffffffu, l, o);
+		if ((lane & 15) == 0) {
+			m_s[2 * pi + (lane >> 4)] = m_run[i];
+			l_s[2 * pi + (lane >> 4)] = l;
+		}
+	}
 	// the output rows through shared memory (the tiles are free once every
 	// warp is done), then coalesced: final, or this block's partials
 	__syncthreads();
@@ -1033,21 +1101,71 @@ fa_decode_kernel(attn_args a, kv_layout L)
 
 // The decode kernel's merge: only the blocks that had rows (the count the
 // kernel derived from the same position); a block per head and FD_RCOLS
-// columns. Nothing to do when one block had them all.
+// columns. Nothing to do when one block had them all. It runs between two
+// dependent kernels, so its cost is its latency: the splits' (m, l) in one
+// round of loads, the weights in shared memory, then every split's two
+// columns per lane in flight at once (the general merge, fa_merge_row,
+// walked them four at a time and took ~7 µs per layer at 8k and 32k).
 static __global__ void __launch_bounds__(FR_WARPS * WARP)
 fa_decode_reduce_kernel(const float *ml, const float *po, const int *pos, int G, int R, int n_grid, float *out)
 {
 	pdl_begin();
-	extern __shared__ float fr_sm[];
-	__shared__ float red[FR_WARPS];
+	extern __shared__ float w[];                  // [n_eff] split weights
+	__shared__ float red[2][FR_WARPS];
+	__shared__ float2 part[FR_WARPS][FD_RCOLS / 2];
 	int n_eff;
 	fd_chunk(pos[0] + 1, n_grid, &n_eff);
 	if (n_eff < 2)
 		return;
-	const int col0 = blockIdx.y * FD_RCOLS, ncol = min(FD_RCOLS, R - col0);
-	// [n_eff] split weights, then [FR_WARPS][ncol] partial sums
-	fa_merge_row<FR_WARPS>(ml, po, G, 1, G, R, n_eff, out, blockIdx.x, col0, ncol, fr_sm,
-	                       fr_sm + (n_eff + 3) / 4 * 4, red);
+	const int h = blockIdx.x, lane = threadIdx.x % WARP, warp = threadIdx.x / WARP;
+	const float2 *ml2 = (const float2 *)ml;       // [split][head] (m, l); every split < n_eff had rows
+	float mx = -INFINITY;
+	for (int s = threadIdx.x; s < n_eff; s += blockDim.x)
+		mx = fmaxf(mx, ml2[(size_t)s * G + h].x);
+	mx = warp_max(mx);
+	if (lane == 0)
+		red[0][warp] = mx;
+	__syncthreads();
+	mx = red[0][0];
+	for (int i = 1; i < FR_WARPS; i++)
+		mx = fmaxf(mx, red[0][i]);
+	float den = 0.0f;
+	for (int s = threadIdx.x; s < n_eff; s += blockDim.x) {
+		const float2 v = ml2[(size_t)s * G + h];
+		const float ws = __expf(v.x - mx);
+		w[s] = ws;
+		den += ws * v.y;
+	}
+	den = warp_sum(den);
+	if (lane == 0)
+		red[1][warp] = den;
+	__syncthreads();
+	const int col = blockIdx.y * FD_RCOLS + 2 * lane;
+	float2 acc = make_float2(0.0f, 0.0f);
+	if (col < R) {
+		const float *p = po + (size_t)h * R + col;
+#pragma unroll 16
+		for (int s = warp; s < n_eff; s += FR_WARPS) {
+			const float ws = w[s];
+			const float2 v = *(const float2 *)(p + (size_t)s * G * R);
+			acc.x += ws * v.x;
+			acc.y += ws * v.y;
+		}
+	}
+	part[warp][lane] = acc;
+	__syncthreads();
+	if (warp == 0 && col < R) {
+		den = 0.0f;
+		for (int i = 0; i < FR_WARPS; i++)
+			den += red[1][i];
+		const float inv = 1.0f / den;
+		float2 o = part[0][lane];
+		for (int i = 1; i < FR_WARPS; i++) {
+			o.x += part[i][lane].x;
+			o.y += part[i][lane].y;
+		}
+		*(float2 *)(out + (size_t)h * R + col) = make_float2(o.x * inv, o.y * inv);
+	}
 }
 
 // the decode kernel exists for this shape and fits in this device's shared memory
@@ -1086,10 +1204,10 @@ static int fd_run(const attn_args *a, cudaStream_t s, char *err, size_t errlen)
 	                                   : fd_launch<G, KT, true, FD_NW>(a, s, err, errlen))
 	          : fd_launch<G, KT, false, FD_NW>(a, s, err, errlen)))
 		return -1;
-	if (a->n_split > 1) {
+	if (a->n_split > 1 && a->diag != 6) {
 		const float *ml = a->work + fa_q_floats(1, G, D);
 		const float *po = ml + ((size_t)a->n_split * G * 2 + 3) / 4 * 4;
-		const size_t sm = sizeof(float) * ((a->n_split + 3) / 4 * 4 + (size_t)FR_WARPS * FD_RCOLS);
+		const size_t sm = sizeof(float) * a->n_split;
 		launch_k(fa_decode_reduce_kernel, dim3((unsigned)G, (unsigned)ceil_div(a->R, FD_RCOLS)),
 		         dim3(FR_WARPS * WARP), sm, s, ml, po, a->pos, G, a->R, a->n_split, a->out);
 		if (LAUNCH_FAIL(err, errlen))

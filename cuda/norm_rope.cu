@@ -57,14 +57,14 @@ static __global__ void kv_store_kernel(const float *ckv, int64_t ckv_stride, con
 		break;
 	case KV_Q8_0:
 		// one warp per 32-value block: amax/127 as the scale, round half away
-		// (quants first, then the scales: see kv_layout)
+		// (quants + 128 first, then the scales: see kv_layout)
 		for (int b = warp; b < L.row_vals / 32; b += blockDim.x / WARP) {
 			const float v = row[32 * b + lane];
 			const float amax = warp_max(fabsf(v));
 			const float d = amax / 127.0f, id = d != 0.0f ? 1.0f / d : 0.0f;
 			if (lane == 0)
 				((__half *)(dst + L.row_vals))[b] = __float2half_rn(d);
-			dst[32 * b + lane] = (uint8_t)(int8_t)roundf(v * id);
+			dst[32 * b + lane] = (uint8_t)((int)roundf(v * id) + 128);
 		}
 		// the padding, so that a row's bytes are all defined
 		for (size_t k = L.row_vals + L.row_vals / 16 + threadIdx.x; k < L.row_bytes; k += blockDim.x)

@@ -96,7 +96,8 @@ int to_f16_norm(const float *x, int64_t in_stride, int ncols, int n, const float
 // ---- norm_rope.cu
 // The latent cache: rows of `row_vals` values (kv_lora_rank + n_rot padded
 // to 32) in one of the glm_kv_type formats. A q8_0 row on the device is not
-// GGUF's interleave of 34-byte blocks: its row_vals int8 quants come first,
+// GGUF's interleave of 34-byte blocks: its row_vals quants come first, each
+// stored as q + 128 (the f16 conversion's bias: one byte permute, no xor),
 // then the row_vals / 32 f16 scales, the row padded to 16 bytes (624 bytes
 // for GLM's 576 values, 612 as blocks). The quants of a row are then 16-byte
 // aligned runs that the attention kernels read as tensor-core fragments
