@@ -33,7 +33,7 @@ static int cmp_double(const void *a, const void *b)
 int main(int argc, char **argv)
 {
 	int dep[16] = {0, 8192, 32768}, ndep = 3, warps[4] = {0}, nw = 1, splits[8] = {0}, nsp = 1;
-	int ctk[4] = {GLM_KV_F16, GLM_KV_Q8_0}, nctk = 2, G = 20, R = 512, Dr = 64, layers = 8, reps = 9, diag[4] = {0}, ndiag = 1;
+	int ctk[4] = {GLM_KV_F16, GLM_KV_Q8_0}, nctk = 2, G = 20, R = 512, Dr = 64, layers = 8, reps = 9;
 	char err[512];
 
 	for (int i = 1; i < argc; i++) {
@@ -44,7 +44,6 @@ int main(int argc, char **argv)
 		else if (!strcmp(a, "-G")) G = atoi(v), i++;
 		else if (!strcmp(a, "-L")) layers = atoi(v), i++;
 		else if (!strcmp(a, "-r")) reps = atoi(v), i++;
-		else if (!strcmp(a, "--diag")) ndiag = parse_list(v, diag, 4), i++;
 		else if (!strcmp(a, "--ctk")) {
 			char buf[64];
 			nctk = 0;
@@ -73,10 +72,9 @@ int main(int argc, char **argv)
 	for (int k = 0; k < nctk; k++)
 		for (int d = 0; d < ndep; d++)
 			for (int w = 0; w < nw; w++)
-				for (int sp = 0; sp < nsp; sp++)
-				for (int dg = 0; dg < ndiag; dg++) {
+				for (int sp = 0; sp < nsp; sp++) {
 					double us[64];
-					if (glm_cuda_bench_attention(G, R, Dr, ctk[k], dep[d], splits[sp], warps[w], layers, reps, diag[dg], us,
+					if (glm_cuda_bench_attention(G, R, Dr, ctk[k], dep[d], splits[sp], warps[w], layers, reps, us,
 					                             err, sizeof err)) {
 						fprintf(stderr, "glmchat-cuda-attnbench: %s\n", err);
 						return 1;
@@ -84,7 +82,7 @@ int main(int argc, char **argv)
 					qsort(us, (size_t)reps, sizeof *us, cmp_double);
 					const double med = us[reps / 2];
 					const double bytes = (double)(dep[d] + 1) * glm_cuda_test_kv_row_bytes(ctk[k], R, Dr);
-					printf("| %-4s%s | %6d | %5d | %6d | %15.2f | %6.2f | %6.2f | %13.0f |\n", glm_kv_type_name(ctk[k]), diag[dg] == 1 ? " noload" : diag[dg] == 2 ? " nocomp" : "",
+					printf("| %-4s | %6d | %5d | %6d | %15.2f | %6.2f | %6.2f | %13.0f |\n", glm_kv_type_name(ctk[k]),
 					       dep[d], warps[w], splits[sp], med, us[0], us[reps - 1], bytes / (med * 1e3));
 					fflush(stdout);
 				}

@@ -26,7 +26,7 @@ static int fill(float *x, int64_t n, uint32_t seed, char *err, size_t errlen)
 }
 
 extern "C" int glm_cuda_bench_attention(int G, int R, int Dr, int kv_type, int depth, int n_split, int warps,
-                                        int n_layers, int reps, int diag, double *us, char *err, size_t errlen)
+                                        int n_layers, int reps, double *us, char *err, size_t errlen)
 {
 	const int D = R + Dr, Dk = 192 + Dr, rows = depth + 1;
 	kv_layout L;
@@ -91,7 +91,6 @@ extern "C" int glm_cuda_bench_attention(int G, int R, int Dr, int kv_type, int d
 		a.work_bytes = work_bytes;
 		a.n_split = n_split;
 		a.decode_warps = warps;
-		a.diag = diag;
 		// one untimed run of each launch configuration (attributes, modules)
 		a.cache = caches[0];
 		if (attn_fused(&a, s, err, errlen) || CUDA_FAIL(cudaStreamSynchronize(s), err, errlen))

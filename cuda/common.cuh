@@ -116,7 +116,9 @@ static __device__ __forceinline__ void rope_pair(float *x0, float *x1, double in
 {
 	const double two_pi = 6.283185307179586;
 	const double ang = pos * inv_freq;
-	const float r = (float)(ang - rint(ang / two_pi) * two_pi);
+	// (a multiply by 1/2π: a double division is a long subroutine, and this
+	// runs on the critical path of every decode attention block's prologue)
+	const float r = (float)(ang - rint(ang * (1.0 / two_pi)) * two_pi);
 	float s, c;
 	sincosf(r, &s, &c);
 	const float a = *x0, b = *x1;

@@ -78,7 +78,7 @@ bool glm_cuda_test_fused_supported(int G, int R, int Dr, int kv_type);
  * n_split 0: the backend's default (the device's SM count); warps 0: the
  * default. */
 int glm_cuda_bench_attention(int G, int R, int Dr, int kv_type, int depth, int n_split, int warps,
-                             int n_layers, int reps, int diag, double *us, char *err, size_t errlen);
+                             int n_layers, int reps, double *us, char *err, size_t errlen);
 
 /* Router choice: ids and weights (n × k) from logits (n × E). */
 int glm_cuda_test_topk(const float *logits, const float *bias, int n, int E, int k, int gating, bool norm,

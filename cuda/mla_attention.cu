@@ -252,6 +252,9 @@ fa_kernel(attn_args a, kv_layout L, int nq_blocks)
 			const float al = mn == -INFINITY ? 1.0f : __expf(mo - mn);
 			const float ps = warp_sum(p);
 			Ps[r * PS + lane] = __float2half_rn(p);
+			// every lane has read m_s[r] before lane 0 replaces it (the
+			// shuffles order them in practice; racecheck wants it said)
+			__syncwarp();
 			if (lane == 0) {
 				m_s[r] = mn;
 				l_s[r] = l_s[r] * al + ps;
@@ -456,8 +459,12 @@ fa_reduce_kernel(const float *ml, const float *po, int G, int QT, int M, int R, 
 //   use (the Q rows were read again for every tile);
 // - FD_T-row tiles come by cp.async straight into shared memory, one tile
 //   ahead in two buffers (no registers held, nothing to store for f16);
-//   bf16 is turned into f16 in place, q8_0 arrives raw (the rows of a tile
-//   are one contiguous byte range) and is expanded into an f16 tile;
+//   bf16 is turned into f16 in place; q8_0 tiles stay int8 (the rows of a
+//   tile are one contiguous byte range): a warp reads its MMA fragments
+//   from them with ldmatrix and scales them in registers (q8_frag_k,
+//   q8_frag_vt), so a q8_0 tile costs half the bytes and no pass of its own
+//   (it used to be expanded into an f16 tile first: a barrier and ~6
+//   instructions per value, which made q8_0 slower than f16);
 // - Q is prepared in the prologue (no q_prep launch), overlapping the first
 //   tile's load;
 // - the grid is fixed when the decode graph is captured, so the rows per
@@ -468,9 +475,6 @@ fa_reduce_kernel(const float *ml, const float *po, int G, int QT, int M, int R, 
 // Same numerics as the general kernel: Q and P in f16 (round to nearest),
 // f32 accumulation, online softmax in f32.
 #define FD_T 64                                    // cache rows per tile
-#ifndef FD_Q8_STAGES
-#define FD_Q8_STAGES 2
-#endif
 // Warps per block, NW (a template parameter: 8, or 16 for the full GLM
 // shape, glm_cuda_options.attn_decode_warps): 2 row groups x NW/2 k-groups
 // of the scores; each warp holds fd_kq(NW) k-steps of Q^T and fd_ct(NW)
@@ -502,21 +506,18 @@ static __host__ __device__ __forceinline__ size_t fd_full_row_bytes(int KT)
 	return KT == KV_Q8_0 ? ((FA_MAX_R + 64) * 17 / 16 + 15) / 16 * 16 : (size_t)(FA_MAX_R + 64) * 2;
 }
 
-// Shared memory of the decode kernel, byte offsets. fd_stages stages (f16 tiles
+// Shared memory of the decode kernel, byte offsets. Two stages (f16 tiles
 // with padded rows, or a q8_0 tile's rows as they are in the cache: their
 // 624-byte stride already spreads 8 rows over all banks), the partial
 // scores of the k-groups [fd_kg(NW)][GP][FD_SPS], P [GP][FD_PS] (f16), m, l,
-// alpha [GP]. Q (prologue only, f16 rows of DS) lives in the last stage
+// alpha [GP]. Q (prologue only, f16 rows of DS) lives in the second stage
 // and its raw rope pairs in the partial scores' space, the output rows
-// (epilogue only, f32 rows of R + 4) in the stages: a stage is at least
-// as large as each of those.
+// (epilogue only, f32 rows of R + 4) in the two stages: a stage is sized
+// to hold Q, and half the output rows, whatever its tile needs.
 struct fd_layout {
 	int DS;                    // halves per f16 tile row (and per Q row)
 	size_t stage, sp, p, ml, total;
 };
-// Tiles in flight: a q8_0 tile is half an f16 one, so three fit (two
-// loading while one is multiplied); f16 and bf16 tiles take two.
-static __host__ __device__ constexpr int fd_stages(int KT) { return KT == KV_Q8_0 ? FD_Q8_STAGES : 2; }
 static __host__ __device__ __forceinline__ fd_layout fd_layout_of(int KT, int D, size_t row_bytes, int GP, int NW)
 {
 	fd_layout o;
@@ -526,7 +527,7 @@ static __host__ __device__ __forceinline__ fd_layout fd_layout_of(int KT, int D,
 	st = st > q ? st : q;
 	st = st > out ? st : out;
 	o.stage = (st + 15) / 16 * 16;
-	o.sp = fd_stages(KT) * o.stage;
+	o.sp = 2 * o.stage;
 	o.p = o.sp + (size_t)fd_kg(NW) * GP * FD_SPS * 4;
 	o.ml = o.p + (size_t)GP * FD_PS * 2;
 	o.total = o.ml + (size_t)3 * GP * 4;
@@ -552,12 +553,6 @@ static __device__ __forceinline__ void cp_async_commit(void)
 {
 #if __CUDA_ARCH__ >= 800
 	asm volatile("cp.async.commit_group;\n" ::: "memory");
-#endif
-}
-static __device__ __forceinline__ void cp_async_wait_1(void)
-{
-#if __CUDA_ARCH__ >= 800
-	asm volatile("cp.async.wait_group 1;\n" ::: "memory");
 #endif
 }
 static __device__ __forceinline__ void cp_async_wait_all(void)
@@ -705,10 +700,9 @@ fa_decode_kernel(attn_args a, kv_layout L)
 	// division per chunk
 	const int cpr = D / 8, nch = FD_T * cpr, step_r = NT / cpr, step_c = NT % cpr;
 	const int row_a = threadIdx.x / cpr, cc_a = threadIdx.x % cpr;
-	constexpr int NS = fd_stages(KT);
 	auto issue = [&](int it) {
 		const int t0 = kv0 + it * FD_T;
-		unsigned char *dst = smem + (it % NS) * Y.stage;
+		unsigned char *dst = smem + (it & 1) * Y.stage;
 		if (KT == KV_Q8_0) {
 			// the tile's rows are one run of bytes (rb a multiple of 16);
 			// rows past the context are zeros (scale 0: finite values that
@@ -744,9 +738,8 @@ fa_decode_kernel(attn_args a, kv_layout L)
 		}
 		cp_async_commit();
 	};
-	for (int i = 0; i < NS - 1 && i < ntile; i++)
-		issue(i);
-	// Under PDL the first tiles are on their way before the wait (a.load_early):
+	issue(0);
+	// Under PDL the first tile is on its way before the wait (a.load_early):
 	// the position comes from the host before the step and the cache rows
 	// from kv_store, launches back (common.cuh); Q is the previous
 	// kernel's output.
@@ -760,7 +753,7 @@ fa_decode_kernel(attn_args a, kv_layout L)
 	// (the partial scores' space, free until the first tile) so that the
 	// RoPE code, long for its double-precision reduction, exists once.
 	{
-		__half *Qs = (__half *)(smem + (NS - 1) * Y.stage);
+		__half *Qs = (__half *)(smem + Y.stage);
 		float2 *rp = (float2 *)Sp;
 		constexpr int QI = (GP * (FA_MAX_R / 8) + NT - 1) / NT, RI = (GP * 32 + NT - 1) / NT;
 		const int cR = R / 8, hr = Dr / 2;
@@ -824,7 +817,7 @@ fa_decode_kernel(attn_args a, kv_layout L)
 	const int mg = warp / FD_KG, kg = warp % FD_KG;
 	uint32_t qf[FD_KQ][NQ][2];
 	{
-		const __half *Qs = (const __half *)(smem + (NS - 1) * Y.stage);
+		const __half *Qs = (const __half *)(smem + Y.stage);
 		constexpr bool Q8 = KT == KV_Q8_0;
 #pragma unroll
 		for (int i = 0; i < FD_KQ; i++) {
@@ -858,12 +851,8 @@ fa_decode_kernel(attn_args a, kv_layout L)
 	for (int it = 0; it < ntile; it++) {
 		const int t0 = kv0 + it * FD_T;
 		const int nrow = min(FD_T, kv1 - t0);
-		unsigned char *stg = smem + (it % NS) * Y.stage;
-		// tile it landed (the ones after it may still be on their way)
-		if (NS == 3 && it + 1 < ntile)
-			cp_async_wait_1();
-		else
-			cp_async_wait_all();
+		unsigned char *stg = smem + (it & 1) * Y.stage;
+		cp_async_wait_all();
 		if (KT == KV_BF16) {
 			// this thread's own chunks (visible to it after the wait)
 			int row = row_a, cc = cc_a;
@@ -881,10 +870,8 @@ fa_decode_kernel(attn_args a, kv_layout L)
 		// tile it is in; every warp is done with tile it-1 (its stage is
 		// free again: the next tile goes there)
 		__syncthreads();
-		if (it + NS - 1 < ntile && a.diag != 1)
-			issue(it + NS - 1);
-		if (a.diag == 2)
-			continue;
+		if (it + 1 < ntile)
+			issue(it + 1);
 		const __half *Kt = (const __half *)stg;
 
 		// partial scores of this warp's rows and k-steps, all heads
@@ -894,7 +881,7 @@ fa_decode_kernel(attn_args a, kv_layout L)
 #pragma unroll
 			for (int nt = 0; nt < NQ; nt++)
 				sc[j][nt][0] = sc[j][nt][1] = sc[j][nt][2] = sc[j][nt][3] = 0.0f;
-		if (32 * mg < nrow && a.diag != 5) {
+		if (32 * mg < nrow) {
 #pragma unroll
 			for (int i = 0; i < FD_KQ; i++) {
 				const int ks = kg + FD_KG * i;
@@ -935,7 +922,7 @@ fa_decode_kernel(attn_args a, kv_layout L)
 #pragma unroll
 		for (int i = 0; i < FD_PR; i++) {
 			const int pi = warp + NW * i;
-			if (pi >= GP / 2 || a.diag == 3)
+			if (pi >= GP / 2)
 				break;
 			const int h = 2 * pi + (lane >> 4), r0 = 4 * (lane & 15);
 			float4 sv = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
@@ -998,7 +985,7 @@ fa_decode_kernel(attn_args a, kv_layout L)
 		const int nks = (nrow + 15) / 16;
 #pragma unroll
 		for (int ks = 0; ks < FD_T / 16; ks++) {
-			if (ks < nks && a.diag != 4) {
+			if (ks < nks) {
 				if (KT == KV_Q8_0) {
 					// column tiles in pairs: one q8_0 block's 32 columns
 #pragma unroll
@@ -1204,7 +1191,7 @@ static int fd_run(const attn_args *a, cudaStream_t s, char *err, size_t errlen)
 	                                   : fd_launch<G, KT, true, FD_NW>(a, s, err, errlen))
 	          : fd_launch<G, KT, false, FD_NW>(a, s, err, errlen)))
 		return -1;
-	if (a->n_split > 1 && a->diag != 6) {
+	if (a->n_split > 1) {
 		const float *ml = a->work + fa_q_floats(1, G, D);
 		const float *po = ml + ((size_t)a->n_split * G * 2 + 3) / 4 * 4;
 		const size_t sm = sizeof(float) * a->n_split;

@@ -148,7 +148,6 @@ struct attn_args {
 	                           // waiting for the previous kernel (glm_cuda_options.pdl_early)
 	int decode_warps;          // decode kernel: warps per block, 8, or 16 for the full GLM
 	                           // shape (any other value; glm_cuda_options.attn_decode_warps)
-	int diag;                  // DIAG (bench only): 1 no loads after the first tile, 2 no compute
 };
 size_t attn_work_bytes_fused(int G, int R, int n, int n_split);
 size_t attn_work_bytes_plain(int G, int n, int64_t n_ctx);

@@ -24,7 +24,9 @@
 # it, so that a change and its baseline are measured in one call (timings
 # of different calls differ by several percent). DC_ATTN="args" runs
 # glmchat-cuda-attnbench (one layer's decode attention alone) after the
-# tests (DC_ATTN="" for its defaults). DC_KEEP_MODEL=1 leaves
+# tests (DC_ATTN="" for its defaults). DC_SANITIZE=1 runs the tests under
+# compute-sanitizer first (memcheck, racecheck, synccheck; see run() below).
+# DC_KEEP_MODEL=1 leaves
 # /tmp/full.gguf for commands after this one in the same call.
 set -u
 OPTIONS=(
@@ -90,6 +92,30 @@ run() {
 		el "$t $(cat $OUT/$t.rc) ok=$(grep -c '^ok' $L) not_ok=$(grep -c '^not ok' $L) plan=$(grep -m1 '^1\.\.' $L)"
 		grep -E "^not ok|Bail" $OUT/$t.log | head -20 | tee -a $S
 	done
+	# compute-sanitizer on the CUDA tests (DC_SANITIZE=1): memcheck on the
+	# model test and on every op, racecheck and synccheck on the attention
+	# kernels (their shared-memory pipelines); ~100x slower than plain runs,
+	# so each is time-boxed and its log says how far it got
+	if [ "${DC_SANITIZE:-0}" = 1 ] && command -v compute-sanitizer >/dev/null; then
+		el "compute-sanitizer"
+		SAN() {   # NAME TOOL ONLY BINARY
+			GLMCHAT_CUDA_OPS_ONLY=$3 timeout ${DC_SAN_TIMEOUT:-200} compute-sanitizer --tool $2 \
+				--error-exitcode 9 $B/$4 > $OUT/san-$1.log 2>&1
+			echo "rc=$?" >> $OUT/san-$1.log
+		}
+		SAN mem-model memcheck "" test_cuda_model &
+		SAN mem-ops memcheck gemv test_cuda_ops &
+		SAN mem-attn memcheck attention test_cuda_ops &
+		SAN race-general racecheck attn-general test_cuda_ops &
+		SAN race-decode racecheck attn-decode test_cuda_ops &
+		SAN sync-attn synccheck attention test_cuda_ops &
+		wait
+		for f in $OUT/san-*.log; do
+			el "$(basename $f .log): $(tail -1 $f) ok=$(grep -c '^ok' $f) not_ok=$(grep -c '^not ok' $f)" \
+				"reports=$(grep -c -E '^========= (Error|Warning|Race|Invalid)' $f)" \
+				"$(grep -m1 -E 'ERROR SUMMARY|RACECHECK SUMMARY' $f)"
+		done
+	fi
 	# one layer's decode attention alone (no model needed; the GPU is free
 	# again, the model is still being written by the CPU)
 	if [ "${DC_ATTN-x}" != x ]; then

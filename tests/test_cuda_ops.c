@@ -13,10 +13,14 @@
  *   fused attention, f16 Q/K/P operands:  3e-3   (NMSE 9e-6, under
  *                                         llama.cpp's 5e-4 for attention)
  *   cache rows: f32 1e-6, f16 1e-3, bf16 8e-3, q8_0 1.5e-2
- * Prints "1..0 # SKIP" without a CUDA device. */
+ * Prints "1..0 # SKIP" without a CUDA device. GLMCHAT_CUDA_OPS_ONLY runs one
+ * part, for the slow runs under compute-sanitizer (tests/device_check.sh):
+ * attention (=attn-general + attn-decode), or gemv (everything else). */
 #include "config.h"
 #include <math.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 #include <cjson/cJSON.h>
 #include "engine/quant.h"
 #include "engine/ggml_types.h"
@@ -812,8 +816,13 @@ int main(void)
 {
 	if (glm_cuda_device_count() == 0)
 		skip_all("no CUDA device");
-	test_fixtures();
-	for (size_t i = 0; i < sizeof all_types / sizeof all_types[0]; i++) {
+	const char *only = getenv("GLMCHAT_CUDA_OPS_ONLY");
+	const bool gemv = !only || !strcmp(only, "gemv"), attention = !only || !strcmp(only, "attention");
+	const bool attn_general = attention || (only && !strcmp(only, "attn-general"));
+	const bool attn_decode = attention || (only && !strcmp(only, "attn-decode"));
+	if (gemv)
+		test_fixtures();
+	for (size_t i = 0; gemv && i < sizeof all_types / sizeof all_types[0]; i++) {
 		for (int q8 = 0; q8 < (int_type(all_types[i]) ? 2 : 1); q8++) {
 			test_gemv_plain(all_types[i], q8);
 			test_gemv_moe(all_types[i], q8);
@@ -840,8 +849,11 @@ int main(void)
 		mma = false;
 		test_gemm(all_types[i]);
 	}
-	test_attention();
-	test_attn_decode();
-	test_topk();
+	if (attn_general)
+		test_attention();
+	if (attn_decode)
+		test_attn_decode();
+	if (gemv)
+		test_topk();
 	return done_testing();
 }
