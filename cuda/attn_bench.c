@@ -8,21 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include "engine/backend.h"
+#include "cuda/cuda_backend.h"
 #include "cuda/cuda_testing.h"
-
-static int parse_list(const char *s, int *v, int max)
-{
-	int n = 0;
-	while (*s && n < max) {
-		char *end;
-		long x = strtol(s, &end, 10);
-		if (end == s)
-			return -1;
-		v[n++] = (int)x;
-		s = *end == ',' ? end + 1 : end;
-	}
-	return n;
-}
+#include "cuda/bench_args.h"
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -38,24 +26,15 @@ int main(int argc, char **argv)
 
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : "";
-		if (!strcmp(a, "-d")) ndep = parse_list(v, dep, 16), i++;
-		else if (!strcmp(a, "--warps")) nw = parse_list(v, warps, 4), i++;
-		else if (!strcmp(a, "--splits")) nsp = parse_list(v, splits, 8), i++;
+		if (!strcmp(a, "-d")) ndep = bench_parse_list(v, dep, 16), i++;
+		else if (!strcmp(a, "--warps")) nw = bench_parse_list(v, warps, 4), i++;
+		else if (!strcmp(a, "--splits")) nsp = bench_parse_list(v, splits, 8), i++;
 		else if (!strcmp(a, "-G")) G = atoi(v), i++;
 		else if (!strcmp(a, "-L")) layers = atoi(v), i++;
 		else if (!strcmp(a, "-r")) reps = atoi(v), i++;
 		else if (!strcmp(a, "--ctk")) {
-			char buf[64];
-			nctk = 0;
-			snprintf(buf, sizeof buf, "%s", v);
-			for (char *t = strtok(buf, ","); t && nctk < 4; t = strtok(NULL, ",")) {
-				enum glm_kv_type k;
-				if (glm_kv_type_parse(t, &k)) {
-					fprintf(stderr, "glmchat-cuda-attnbench: unknown cache type %s\n", t);
-					return 2;
-				}
-				ctk[nctk++] = k;
-			}
+			if ((nctk = bench_parse_kv_types("glmchat-cuda-attnbench", v, ctk, 4)) < 0)
+				return 2;
 			i++;
 		} else {
 			fprintf(stderr, "usage: glmchat-cuda-attnbench [-d 0,8192,32768] [--ctk f16,q8_0] [--warps 8,16] "
@@ -66,6 +45,10 @@ int main(int argc, char **argv)
 	if (ndep < 1 || nw < 1 || nsp < 1 || layers < 1 || reps < 1 || reps > 64 || G < 1) {
 		fprintf(stderr, "glmchat-cuda-attnbench: bad arguments (lists are comma-separated numbers)\n");
 		return 2;
+	}
+	if (glm_cuda_device_count() <= 0) {
+		fprintf(stderr, "glmchat-cuda-attnbench: no CUDA device\n");
+		return 1;
 	}
 	printf("| ctk  | depth  | warps | splits | µs/layer median | min    | max    | GB/s (median) |\n");
 	printf("|------|-------:|------:|-------:|----------------:|-------:|-------:|--------------:|\n");

@@ -11,26 +11,13 @@
 #include "engine/model.h"
 #include "engine/backend.h"
 #include "cuda/cuda_backend.h"
+#include "cuda/bench_args.h"
 
 static double now(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec * 1e-9;
-}
-
-static int parse_list(const char *s, int *v, int max)
-{
-	int n = 0;
-	while (*s && n < max) {
-		char *end;
-		long x = strtol(s, &end, 10);
-		if (end == s)
-			return -1;
-		v[n++] = (int)x;
-		s = *end == ',' ? end + 1 : end;
-	}
-	return n;
 }
 
 static void stats(const double *v, int n, double *mean, double *sd)
@@ -57,9 +44,9 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : "";
 		if (!strcmp(a, "-m")) path = v, i++;
-		else if (!strcmp(a, "-p")) npp = parse_list(v, pp, 8), i++;
-		else if (!strcmp(a, "-n")) ntg = parse_list(v, tg, 8), i++;
-		else if (!strcmp(a, "-d")) ndep = parse_list(v, dep, 8), i++;
+		else if (!strcmp(a, "-p")) npp = bench_parse_list(v, pp, 8), i++;
+		else if (!strcmp(a, "-n")) ntg = bench_parse_list(v, tg, 8), i++;
+		else if (!strcmp(a, "-d")) ndep = bench_parse_list(v, dep, 8), i++;
 		else if (!strcmp(a, "-r")) reps = atoi(v), i++;
 		else if (!strcmp(a, "-b")) batch = atoi(v), i++;
 		else if (!strcmp(a, "-c")) n_ctx = atoll(v), i++;
@@ -82,17 +69,8 @@ int main(int argc, char **argv)
 			if (strstr(v, "off")) fa[nfa++] = 0;
 			i++;
 		} else if (!strcmp(a, "--ctk")) {
-			char buf[64];
-			nctk = 0;
-			snprintf(buf, sizeof buf, "%s", v);
-			for (char *t = strtok(buf, ","); t && nctk < 4; t = strtok(NULL, ",")) {
-				enum glm_kv_type k;
-				if (glm_kv_type_parse(t, &k)) {
-					fprintf(stderr, "glmchat-cuda-bench: unknown cache type %s\n", t);
-					return 2;
-				}
-				ctk[nctk++] = k;
-			}
+			if ((nctk = bench_parse_kv_types("glmchat-cuda-bench", v, ctk, 4)) < 0)
+				return 2;
 			i++;
 		} else {
 			fprintf(stderr, "usage: glmchat-cuda-bench -m MODEL [-p 512,2048] [-n 128] [-d 0,8192] "
