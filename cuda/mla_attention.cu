@@ -794,11 +794,6 @@ fa_decode_kernel(attn_args a, kv_layout L)
 			if (i < GP * hr)
 				rp[i] = xr[k];
 		}
-		for (int i = threadIdx.x; i < GP; i += NT) {
-			m_s[i] = -INFINITY;
-			l_s[i] = 0.0f;
-			al_s[i] = 1.0f;
-		}
 		__syncthreads();
 #pragma unroll 1
 		for (int i = threadIdx.x; i < GP * hr; i += NT) {
@@ -1089,10 +1084,11 @@ fa_decode_kernel(attn_args a, kv_layout L)
 // The decode kernel's merge: only the blocks that had rows (the count the
 // kernel derived from the same position); a block per head and FD_RCOLS
 // columns. Nothing to do when one block had them all. It runs between two
-// dependent kernels, so its cost is its latency: the splits' (m, l) in one
-// round of loads, the weights in shared memory, then every split's two
-// columns per lane in flight at once (the general merge, fa_merge_row,
-// walked them four at a time and took ~7 µs per layer at 8k and 32k).
+// dependent kernels, so its cost is its latency: a thread per split reads
+// its (m, l) (the second pass finds them in cache), the weights go to
+// shared memory, then every split's two columns per lane are in flight at
+// once (the general merge, fa_merge_row, walked them four at a time and
+// took ~7 µs per layer at 8k and 32k).
 static __global__ void __launch_bounds__(FR_WARPS * WARP)
 fa_decode_reduce_kernel(const float *ml, const float *po, const int *pos, int G, int R, int n_grid, float *out)
 {
