@@ -64,6 +64,8 @@ int main(int argc, char **argv)
 					}
 					qsort(us, (size_t)reps, sizeof *us, cmp_double);
 					const double med = us[reps / 2];
+					// the cache at its GGUF size (q8_0: 612 bytes a row, the
+					// device's rows are 624 with their padding)
 					const double bytes = (double)(dep[d] + 1) * glm_cuda_test_kv_row_bytes(ctk[k], R, Dr);
 					printf("| %-4s | %6d | %5d | %6d | %15.2f | %6.2f | %6.2f | %13.0f |\n", glm_kv_type_name(ctk[k]),
 					       dep[d], warps[w], splits[sp], med, us[0], us[reps - 1], bytes / (med * 1e3));

@@ -103,13 +103,14 @@ run() {
 				--error-exitcode 9 $B/$4 > $OUT/san-$1.log 2>&1
 			echo "rc=$?" >> $OUT/san-$1.log
 		}
-		SAN mem-model memcheck "" test_cuda_model &
-		SAN mem-ops memcheck gemv test_cuda_ops &
-		SAN mem-attn memcheck attention test_cuda_ops &
-		SAN race-general racecheck attn-general test_cuda_ops &
-		SAN race-decode racecheck attn-decode test_cuda_ops &
-		SAN sync-attn synccheck attention test_cuda_ops &
-		wait
+		local san=()
+		SAN mem-model memcheck "" test_cuda_model & san+=($!)
+		SAN mem-ops memcheck gemv test_cuda_ops & san+=($!)
+		SAN mem-attn memcheck attention test_cuda_ops & san+=($!)
+		SAN race-general racecheck attn-general test_cuda_ops & san+=($!)
+		SAN race-decode racecheck attn-decode test_cuda_ops & san+=($!)
+		SAN sync-attn synccheck attention test_cuda_ops & san+=($!)
+		wait "${san[@]}"   # (not the model being written meanwhile)
 		for f in $OUT/san-*.log; do
 			el "$(basename $f .log): $(tail -1 $f) ok=$(grep -c '^ok' $f) not_ok=$(grep -c '^not ok' $f)" \
 				"reports=$(grep -c -E '^========= (Error|Warning|Race|Invalid)' $f)" \

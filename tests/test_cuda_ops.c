@@ -820,6 +820,8 @@ int main(void)
 	const bool gemv = !only || !strcmp(only, "gemv"), attention = !only || !strcmp(only, "attention");
 	const bool attn_general = attention || (only && !strcmp(only, "attn-general"));
 	const bool attn_decode = attention || (only && !strcmp(only, "attn-decode"));
+	if (!gemv && !attention && !attn_general && !attn_decode)
+		bail_out("GLMCHAT_CUDA_OPS_ONLY=%s: not attention, attn-general, attn-decode or gemv", only);
 	if (gemv)
 		test_fixtures();
 	for (size_t i = 0; gemv && i < sizeof all_types / sizeof all_types[0]; i++) {
